@@ -1,0 +1,126 @@
+package router
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gorilla/mux"
+)
+
+// Route is one registered route.
+type Route struct {
+	Method  string // upper-case, e.g. "GET"
+	Pattern *Pattern
+	Name    string
+	Handler any // opaque here; the engine stores its Python handler
+}
+
+// Router holds the routes of an application and matches requests against
+// them. Build it with New and Add before serving; Match may then be called
+// from any number of goroutines.
+type Router struct {
+	mux         *mux.Router // owns the matchers; never used to dispatch
+	groups      []*group    // in order of their first registration
+	byCanonical map[string]*group
+	routes      []*Route // in registration order
+}
+
+// group is the routes of one Canonical pattern: one mux matcher, one route
+// per method.
+type group struct {
+	matcher *mux.Route
+	prefix  string   // the literal text before the first parameter
+	keys    []string // mux variable names of the parameters: "0", "1", ...
+	routes  []*Route // at most one per method; few, so a slice beats a map
+}
+
+// New returns an empty Router.
+func New() *Router {
+	return &Router{mux: mux.NewRouter(), byCanonical: make(map[string]*group)}
+}
+
+// Add registers a route for method (upper-cased) and path (see Parse). name
+// and handler are stored as given. Registering a second route for the same
+// method and Canonical pattern is an error, even if the two paths are
+// spelled differently, as "/u/{id}" and "/u/<id>" are.
+func (r *Router) Add(method, path, name string, handler any) (*Route, error) {
+	method = strings.ToUpper(method)
+	if !isToken(method) {
+		return nil, errorf("invalid HTTP method %q for route %q", method, path)
+	}
+	p, err := Parse(path)
+	if err != nil {
+		return nil, err
+	}
+	g := r.byCanonical[p.Canonical]
+	if g == nil {
+		m := r.mux.NewRoute().Path(p.Canonical)
+		if err := m.GetError(); err != nil { // Parse should have caught it
+			return nil, errorf("route %q: %v", path, err)
+		}
+		g = &group{matcher: m, keys: make([]string, len(p.Params))}
+		g.prefix, _, _ = strings.Cut(p.Canonical, "{") // literals have no "{"
+		for i := range g.keys {
+			g.keys[i] = strconv.Itoa(i)
+		}
+		r.groups = append(r.groups, g)
+		r.byCanonical[p.Canonical] = g
+	} else if g.route(method) != nil {
+		return nil, errorf("route %q is already registered for %s", path, method)
+	}
+	rt := &Route{Method: method, Pattern: p, Name: name, Handler: handler}
+	g.routes = append(g.routes, rt)
+	r.routes = append(r.routes, rt)
+	return rt, nil
+}
+
+// Routes returns the routes in registration order. The slice is a copy; the
+// routes are shared.
+func (r *Router) Routes() []*Route {
+	return slices.Clone(r.routes)
+}
+
+// matches reports whether req's path matches g's pattern. The prefix test
+// is exact, since mux matches "^" + regexp.QuoteMeta(prefix) + ... against
+// the same URL.Path, and it spares most patterns a regexp run.
+func (g *group) matches(req *http.Request, rm *mux.RouteMatch) bool {
+	return strings.HasPrefix(req.URL.Path, g.prefix) && g.matcher.Match(req, rm)
+}
+
+// route returns g's route for exactly method, or nil.
+func (g *group) route(method string) *Route {
+	for _, rt := range g.routes {
+		if rt.Method == method {
+			return rt
+		}
+	}
+	return nil
+}
+
+// lookup returns the route that serves method: the route for method, or for
+// HEAD without a HEAD route, the GET route. It returns nil if there is none.
+func (g *group) lookup(method string) *Route {
+	if rt := g.route(method); rt != nil || method != "HEAD" {
+		return rt
+	}
+	return g.route("GET")
+}
+
+// isToken reports whether s is a non-empty RFC 9110 token, the syntax of an
+// HTTP method.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' ||
+			strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0 {
+			continue
+		}
+		return false
+	}
+	return true
+}
