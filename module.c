@@ -1,0 +1,157 @@
+/* module.c — PyInit__core and the method table of databridge._core.
+ * Each method parses its arguments (PyArg_* is variadic: cgo cannot call it)
+ * and hands off to an exported Go function in export.go, which returns -1
+ * (or NULL) with a Python exception set on failure. */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include "_cgo_export.h"
+#include "pybridge/pybridge.h"
+
+static PyObject *m_configure(PyObject *self, PyObject *args, PyObject *kw) {
+    static char *kwlist[] = {"response_class", "http_error_class", "report", "jsonable", NULL};
+    PyObject *response, *http_error, *report, *jsonable;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "$OOOO:configure", kwlist, &response, &http_error, &report,
+                                     &jsonable))
+        return NULL;
+    if (!PyType_Check(response) || !PyType_Check(http_error)) {
+        PyErr_SetString(PyExc_TypeError, "response_class and http_error_class must be classes");
+        return NULL;
+    }
+    if (dbConfigure(response, http_error, report, jsonable) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *m_canonical_path(PyObject *self, PyObject *args) {
+    const char *path;
+    Py_ssize_t n;
+    if (!PyArg_ParseTuple(args, "s#:canonical_path", &path, &n)) return NULL;
+    return dbCanonicalPath((char *)path, n);
+}
+
+static PyObject *m_engine_new(PyObject *self, PyObject *unused) {
+    long long h = dbEngineNew();
+    return h ? PyLong_FromLongLong(h) : NULL;
+}
+
+static PyObject *m_engine_free(PyObject *self, PyObject *arg) {
+    long long h = PyLong_AsLongLong(arg);
+    if (h == -1 && PyErr_Occurred()) return NULL;
+    if (dbEngineFree(h) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *m_add_route(PyObject *self, PyObject *args) {
+    long long h;
+    const char *method, *path, *name;
+    Py_ssize_t mlen, plen, nlen;
+    PyObject *handler;
+    if (!PyArg_ParseTuple(args, "Ls#s#Os#:add_route", &h, &method, &mlen, &path, &plen, &handler, &name, &nlen))
+        return NULL;
+    if (!PyCallable_Check(handler)) {
+        PyErr_SetString(PyExc_TypeError, "handler must be callable");
+        return NULL;
+    }
+    if (dbAddRoute(h, (char *)method, mlen, (char *)path, plen, handler, (char *)name, nlen) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *m_attach(PyObject *self, PyObject *args) {
+    long long h;
+    PyObject *loop;
+    if (!PyArg_ParseTuple(args, "LO:attach", &h, &loop)) return NULL;
+    int fd = dbAttach(h, loop);
+    return fd < 0 ? NULL : PyLong_FromLong(fd);
+}
+
+/* The hot one: called by the event loop once per batch. */
+static PyObject *m_drain(PyObject *self, PyObject *arg) {
+    long long h = PyLong_AsLongLong(arg);
+    if (h == -1 && PyErr_Occurred()) return NULL;
+    if (dbDrain(h) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *m_detach(PyObject *self, PyObject *arg) {
+    long long h = PyLong_AsLongLong(arg);
+    if (h == -1 && PyErr_Occurred()) return NULL;
+    if (dbDetach(h) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *m_listen(PyObject *self, PyObject *args) {
+    long long h;
+    const char *host;
+    Py_ssize_t hlen;
+    int port;
+    if (!PyArg_ParseTuple(args, "Ls#i:listen", &h, &host, &hlen, &port)) return NULL;
+    if (port < 0 || port > 65535) {
+        PyErr_Format(PyExc_ValueError, "port must be in 0..65535, not %d", port);
+        return NULL;
+    }
+    int bound = dbListen(h, (char *)host, hlen, port);
+    return bound < 0 ? NULL : PyLong_FromLong(bound);
+}
+
+static PyObject *m_shutdown(PyObject *self, PyObject *args) {
+    long long h;
+    double timeout;
+    if (!PyArg_ParseTuple(args, "Ld:shutdown", &h, &timeout)) return NULL;
+    if (dbShutdown(h, timeout) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *m_stopped(PyObject *self, PyObject *arg) {
+    long long h = PyLong_AsLongLong(arg);
+    if (h == -1 && PyErr_Occurred()) return NULL;
+    int rc = dbStopped(h);
+    if (rc < 0) return NULL;
+    return PyBool_FromLong(rc);
+}
+
+static PyObject *m_inject(PyObject *self, PyObject *args) {
+    long long h;
+    const char *method, *target, *body;
+    Py_ssize_t mlen, tlen, blen;
+    PyObject *headers, *future;
+    if (!PyArg_ParseTuple(args, "Ls#s#Oy#O:inject", &h, &method, &mlen, &target, &tlen, &headers, &body, &blen,
+                          &future))
+        return NULL;
+    if (dbInject(h, (char *)method, mlen, (char *)target, tlen, headers, (char *)body, blen, future) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+/* Bound to a call id (self) and added as a task's done-callback. */
+static PyObject *m_task_done(PyObject *self, PyObject *task) {
+    unsigned long long id = PyLong_AsUnsignedLongLong(self);
+    if (id == (unsigned long long)-1 && PyErr_Occurred()) return NULL;
+    if (dbTaskDone(id, task) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef task_done_def = {"_task_done", m_task_done, METH_O, NULL};
+
+static PyMethodDef methods[] = {
+    {"configure", (PyCFunction)(void (*)(void))m_configure, METH_VARARGS | METH_KEYWORDS, NULL},
+    {"canonical_path", m_canonical_path, METH_VARARGS, NULL},
+    {"engine_new", m_engine_new, METH_NOARGS, NULL},
+    {"engine_free", m_engine_free, METH_O, NULL},
+    {"add_route", m_add_route, METH_VARARGS, NULL},
+    {"attach", m_attach, METH_VARARGS, NULL},
+    {"drain", m_drain, METH_O, NULL},
+    {"detach", m_detach, METH_O, NULL},
+    {"listen", m_listen, METH_VARARGS, NULL},
+    {"shutdown", m_shutdown, METH_VARARGS, NULL},
+    {"stopped", m_stopped, METH_O, NULL},
+    {"inject", m_inject, METH_VARARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "databridge._core", "The Go engine of databridge (private).", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__core(void) {
+    db_set_task_done(&task_done_def);
+    return PyModule_Create(&module);
+}

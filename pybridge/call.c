@@ -1,0 +1,144 @@
+/* call.c — one handler call per cgo crossing: decode the request, call the
+ * handler, start a task for a coroutine, convert the result.
+ * Cost of a sync call beyond the handler itself: the request dict
+ * (~10 objects) and one pass of the JSON encoder into a reused buffer. */
+#include "pybridge.h"
+
+static PyMethodDef *task_done_def;
+static PyObject *s_create_task, *s_done, *s_add_done_callback, *s_result, *s_set_result;
+static PyObject *ensure_future;
+
+void db_set_task_done(PyMethodDef *def) { task_done_def = def; }
+
+static int init_names(void) {
+    if (s_create_task != NULL) return 0;
+    s_create_task = PyUnicode_InternFromString("create_task");
+    s_done = PyUnicode_InternFromString("done");
+    s_add_done_callback = PyUnicode_InternFromString("add_done_callback");
+    s_result = PyUnicode_InternFromString("result");
+    s_set_result = PyUnicode_InternFromString("set_result");
+    PyObject *asyncio = PyImport_ImportModule("asyncio");
+    if (asyncio == NULL) return -1;
+    ensure_future = PyObject_GetAttrString(asyncio, "ensure_future");
+    Py_DECREF(asyncio);
+    return ensure_future ? 0 : -1;
+}
+
+static void start_task(PyObject *awaitable, PyObject *route, PyObject *loop, uint64_t call_id,
+                       db_result *out) {
+    PyObject *task;
+    if (PyCoro_CheckExact(awaitable)) {
+        /* Goes through the loop's task factory: eager on 3.12+. */
+        task = PyObject_CallMethodOneArg(loop, s_create_task, awaitable);
+    } else {
+        PyObject *kw = Py_BuildValue("{s:O}", "loop", loop);
+        PyObject *args = kw ? PyTuple_Pack(1, awaitable) : NULL;
+        task = args ? PyObject_Call(ensure_future, args, kw) : NULL;
+        Py_XDECREF(args);
+        Py_XDECREF(kw);
+    }
+    if (task == NULL) {
+        db_internal_error(out, "handler", route);
+        return;
+    }
+    PyObject *done = PyObject_CallMethodNoArgs(task, s_done);
+    if (done == NULL) {
+        Py_DECREF(task);
+        db_internal_error(out, "handler", route);
+        return;
+    }
+    int finished = PyObject_IsTrue(done);
+    Py_DECREF(done);
+    if (finished) { /* it never suspended */
+        db_finish_task(task, route, out);
+        Py_DECREF(task);
+        return;
+    }
+    PyObject *id = PyLong_FromUnsignedLongLong(call_id);
+    PyObject *cb = id ? PyCFunction_New(task_done_def, id) : NULL;
+    Py_XDECREF(id);
+    PyObject *r = cb ? PyObject_CallMethodOneArg(task, s_add_done_callback, cb) : NULL;
+    Py_XDECREF(cb);
+    if (r == NULL) {
+        Py_DECREF(task);
+        db_internal_error(out, "handler", route);
+        return;
+    }
+    Py_DECREF(r);
+    out->task = task; /* Go keeps it alive until its callback runs */
+}
+
+void db_invoke(PyObject *handler, PyObject *route, const char *req, size_t req_len, PyObject *loop,
+               uint64_t call_id, db_result *out) {
+    db_result_reset(out);
+    if (init_names() < 0) {
+        db_internal_error(out, "handler", route);
+        return;
+    }
+    PyObject *request = db_decode(req, req_len);
+    if (request == NULL) {
+        db_internal_error(out, "handler", route);
+        return;
+    }
+    PyObject *res = PyObject_CallOneArg(handler, request);
+    Py_DECREF(request);
+    if (res == NULL) {
+        db_handler_raised(out, route);
+        return;
+    }
+    PyAsyncMethods *am = Py_TYPE(res)->tp_as_async;
+    if (PyCoro_CheckExact(res) || (am != NULL && am->am_await != NULL)) {
+        if (loop == NULL || loop == Py_None) {
+            Py_DECREF(res);
+            PyErr_SetString(PyExc_RuntimeError, "databridge: async handler without an event loop");
+            db_internal_error(out, "handler", route);
+            return;
+        }
+        start_task(res, route, loop, call_id, out);
+        Py_DECREF(res);
+        return;
+    }
+    if (db_convert(res, out) < 0) {
+        out->buf.len = 0;
+        out->nheaders = 0;
+        db_internal_error(out, "response", route);
+    }
+    Py_DECREF(res);
+}
+
+void db_finish_task(PyObject *task, PyObject *route, db_result *out) {
+    db_result_reset(out);
+    PyObject *res = PyObject_CallMethodNoArgs(task, s_result);
+    if (res == NULL) {
+        db_handler_raised(out, route);
+        return;
+    }
+    if (db_convert(res, out) < 0) {
+        out->buf.len = 0;
+        out->nheaders = 0;
+        db_internal_error(out, "response", route);
+    }
+    Py_DECREF(res);
+}
+
+int db_resolve(PyObject *future, const char *data, size_t len) {
+    if (init_names() < 0) return -1;
+    PyObject *value = db_decode(data, len);
+    if (value == NULL) return -1;
+    PyObject *tuple = PyList_AsTuple(value);
+    Py_DECREF(value);
+    if (tuple == NULL) return -1;
+    PyObject *done = PyObject_CallMethodNoArgs(future, s_done);
+    int rc = -1;
+    if (done != NULL) {
+        rc = 0;
+        if (!PyObject_IsTrue(done)) { /* a cancelled waiter is not an error */
+            PyObject *r = PyObject_CallMethodOneArg(future, s_set_result, tuple);
+            rc = r ? 0 : -1;
+            Py_XDECREF(r);
+        }
+        Py_DECREF(done);
+    }
+    Py_DECREF(tuple);
+    return rc;
+}

@@ -1,0 +1,152 @@
+package pybridge
+
+/*
+#include <stdlib.h>
+#include "pybridge.h"
+*/
+import "C"
+
+import (
+	"encoding/binary"
+	"unsafe"
+
+	"github.com/databridge/databridge/server"
+	"github.com/databridge/databridge/wire"
+)
+
+// Configure hands the engine the Python types and hooks of the databridge
+// package, and interns the wire keys. Called once, from
+// databridge/__init__.py.
+func Configure(_ GIL, response, httpError, report, jsonable Object) error {
+	texts := make([]*C.char, len(wire.Keys))
+	lens := make([]C.int, len(wire.Keys))
+	for i, k := range wire.Keys {
+		texts[i] = C.CString(k)
+		lens[i] = C.int(len(k))
+	}
+	rc := C.db_set_keys(&texts[0], &lens[0], C.int(len(texts)))
+	for _, t := range texts {
+		C.free(unsafe.Pointer(t))
+	}
+	if rc < 0 {
+		return errPython
+	}
+	if C.db_configure(toC(response), toC(httpError), toC(report), toC(jsonable)) < 0 {
+		return errPython
+	}
+	return nil
+}
+
+type pythonError struct{}
+
+func (pythonError) Error() string { return "databridge: Python error set" }
+
+// errPython means a Python exception is set and should propagate.
+var errPython error = pythonError{}
+
+// SetTaskDone registers the C method that a pending task calls when it
+// finishes (defined next to PyInit__core, which owns the method table).
+func SetTaskDone(def unsafe.Pointer) { C.db_set_task_done((*C.PyMethodDef)(def)) }
+
+// Handler is a registered Python handler and its route name, both owned.
+type Handler struct {
+	fn   Object
+	name Object
+}
+
+// NewHandler takes references to fn and a new str for name.
+func NewHandler(gil GIL, fn Object, name string) *Handler {
+	return &Handler{fn: NewRef(gil, fn), name: Str(gil, name)}
+}
+
+// Close drops the handler's references.
+func (h *Handler) Close(gil GIL) {
+	Release(gil, h.fn)
+	Release(gil, h.name)
+	h.fn, h.name = nil, nil
+}
+
+// Result holds what one handler call produced, in a C buffer that is reused
+// from call to call: a loop keeps one.
+type Result struct{ c *C.db_result }
+
+// NewResult allocates a Result; Free releases it.
+func NewResult() *Result {
+	return &Result{c: (*C.db_result)(C.calloc(1, C.size_t(unsafe.Sizeof(C.db_result{}))))}
+}
+
+func (r *Result) Free() {
+	C.free(unsafe.Pointer(r.c.buf.data))
+	C.free(unsafe.Pointer(r.c))
+	r.c = nil
+}
+
+// Invoke calls h with the request decoded from req. If the handler returned
+// a coroutine that suspended, r.Task() is the task (owned by r's caller) and
+// its done-callback will report callID.
+// Cost: one cgo crossing, whatever the handler does.
+func Invoke(_ GIL, h *Handler, req []byte, loop Object, callID uint64, r *Result) {
+	var p *C.char
+	if len(req) > 0 {
+		p = (*C.char)(unsafe.Pointer(&req[0]))
+	}
+	C.db_invoke(toC(h.fn), toC(h.name), p, C.size_t(len(req)), toC(loop), C.uint64_t(callID), r.c)
+}
+
+// FinishTask converts the outcome of a finished task into r.
+func FinishTask(_ GIL, h *Handler, task Object, r *Result) {
+	C.db_finish_task(toC(task), toC(h.name), r.c)
+}
+
+// Task returns the unfinished task of the last call, or nil, and forgets it.
+func (r *Result) Task() Object {
+	t := FromC(unsafe.Pointer(r.c.task))
+	r.c.task = nil
+	return t
+}
+
+// Fatal reports whether the handler raised KeyboardInterrupt or
+// SystemExit, which stays set as the Python error to propagate.
+func (r *Result) Fatal() bool { return r.c.fatal != 0 }
+
+// Response copies the result into Go memory (a C buffer must not outlive
+// the call: the next call reuses it). Cost: one allocation for the body and
+// one per header.
+func (r *Result) Response() *server.Response {
+	c := r.c
+	if c.status == 0 { // could not even build the 500
+		return &server.Response{Status: 500}
+	}
+	data := unsafe.Slice((*byte)(unsafe.Pointer(c.buf.data)), int(c.buf.len))
+	resp := &server.Response{Status: int(c.status)}
+	if n := int(c.nheaders); n > 0 {
+		resp.Header = make([][2]string, n)
+		off := 0
+		for i := 0; i < n; i++ {
+			nl := int(binary.LittleEndian.Uint32(data[off:]))
+			name := string(data[off+4 : off+4+nl])
+			off += 4 + nl
+			vl := int(binary.LittleEndian.Uint32(data[off:]))
+			value := string(data[off+4 : off+4+vl])
+			off += 4 + vl
+			resp.Header[i] = [2]string{name, value}
+		}
+	}
+	if c.body_len > 0 {
+		resp.Body = make([]byte, int(c.body_len))
+		copy(resp.Body, data[int(c.body_off):int(c.body_off+c.body_len)])
+	}
+	return resp
+}
+
+// Resolve completes an asyncio future with a value given in the wire
+// format (the in-process test client's responses).
+func Resolve(_ GIL, future Object, value []byte) error {
+	if C.db_resolve(toC(future), (*C.char)(unsafe.Pointer(&value[0])), C.size_t(len(value))) < 0 {
+		return errPython
+	}
+	return nil
+}
+
+// IsPythonError reports whether err means "a Python exception is set".
+func IsPythonError(err error) bool { return err == errPython }

@@ -1,0 +1,59 @@
+/* pybridge.h — the C half of package pybridge: the hot paths that would
+ * cost one cgo crossing per field if written with cpy3 calls.
+ *
+ * Every function here must be called with the GIL held. */
+#ifndef DATABRIDGE_PYBRIDGE_H
+#define DATABRIDGE_PYBRIDGE_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+
+/* A growable byte buffer, reused across requests. */
+typedef struct {
+    char *data;
+    size_t len;
+    size_t cap;
+} db_buf;
+
+int db_buf_reserve(db_buf *b, size_t extra);
+int db_buf_append(db_buf *b, const void *p, size_t n);
+
+/* What one handler call produced.
+ * buf holds the header block then the body:
+ *   header block: count pairs of (u32 name length, name, u32 value length, value)
+ *   body:         buf.data[body_off : body_off+body_len] */
+typedef struct {
+    int status;
+    int nheaders;
+    size_t body_off;
+    size_t body_len;
+    PyObject *task;   /* new reference: an unfinished asyncio task, or NULL */
+    int fatal;        /* KeyboardInterrupt/SystemExit is set as the Python error */
+    db_buf buf;
+} db_result;
+
+/* decode.c: the wire format (see package wire) to Python objects. */
+int db_set_keys(const char **keys, const int *lens, int n);
+PyObject *db_decode(const char *data, size_t len);
+
+/* json.c: Python objects to JSON text. */
+int db_json_encode(db_buf *b, PyObject *obj);
+
+/* response.c / call.c: running handlers and converting what they return. */
+int db_configure(PyObject *response_class, PyObject *http_error_class,
+                 PyObject *report, PyObject *jsonable);
+void db_set_task_done(PyMethodDef *def);
+void db_invoke(PyObject *handler, PyObject *route, const char *req, size_t req_len,
+               PyObject *loop, uint64_t call_id, db_result *out);
+void db_finish_task(PyObject *task, PyObject *route, db_result *out);
+int db_resolve(PyObject *future, const char *data, size_t len);
+
+/* Internal helpers shared between the C files. */
+extern PyObject *db_jsonable;
+void db_result_reset(db_result *out);
+int db_convert(PyObject *value, db_result *out);
+void db_internal_error(db_result *out, const char *kind, PyObject *route);
+void db_handler_raised(db_result *out, PyObject *route);
+
+#endif

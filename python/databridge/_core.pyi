@@ -1,0 +1,65 @@
+"""The Go engine, built from this repository's Go packages with
+``go build -buildmode=c-shared``. Private: use :mod:`databridge` instead.
+
+Engines are integer handles. All functions must be called with the GIL held
+(as any Python code is); an engine is driven by exactly one asyncio loop at a
+time, on that loop's thread.
+"""
+
+import asyncio
+from typing import Any, Callable
+
+def configure(
+    *,
+    response_class: type,
+    http_error_class: type,
+    report: Callable[[str, str, BaseException], None],
+    jsonable: Callable[[Any], Any],
+) -> None:
+    """Tell the engine the Python types it needs. Called once by databridge.
+
+    ``report(kind, route, exc)`` logs an error the client only sees as a 500:
+    kind is ``"handler"`` (the handler raised) or ``"response"`` (its return
+    value could not be turned into a response). ``jsonable(obj)`` returns a
+    JSON-compatible stand-in for an object the encoder does not know, or
+    raises TypeError.
+    """
+
+def canonical_path(path: str) -> str:
+    """The identity of a route path: equal for ``/u/{id}`` and ``/u/<id>``.
+    Raises ValueError (``databridge: ...``) for a malformed path."""
+
+def engine_new() -> int: ...
+def engine_free(engine: int) -> None: ...
+def add_route(engine: int, method: str, path: str, handler: Callable[..., Any], name: str) -> None:
+    """Register a handler. ValueError for a malformed path or a path already
+    registered for the method."""
+
+def attach(engine: int, loop: asyncio.AbstractEventLoop) -> int:
+    """Bind the engine to ``loop`` (running on this thread) and return the fd
+    to watch with ``loop.add_reader(fd, drain, engine)``."""
+
+def drain(engine: int) -> None:
+    """Run a batch of pending requests. Called by the loop when the fd is
+    readable."""
+
+def detach(engine: int) -> None: ...
+def listen(engine: int, host: str, port: int) -> int:
+    """Bind, start serving in Go, and return the bound port. OSError if the
+    address cannot be bound."""
+
+def shutdown(engine: int, timeout: float) -> None:
+    """Start a graceful stop: stop accepting, finish in-flight requests (up
+    to ``timeout`` seconds). Returns at once; poll :func:`stopped`."""
+
+def stopped(engine: int) -> bool: ...
+def inject(
+    engine: int,
+    method: str,
+    target: str,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    future: asyncio.Future[tuple[int, list[tuple[str, str]], bytes]],
+) -> None:
+    """Send one request through the engine's routing and conversion without
+    a socket; ``future`` gets ``(status, headers, body)``."""

@@ -1,0 +1,145 @@
+package server
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+
+	"github.com/databridge/databridge/wire"
+)
+
+// Limits on the parts of one multipart body, as Starlette has them. The
+// body size is already bounded; these bound the per-part work.
+const (
+	maxFormFields = 1000
+	maxFormFiles  = 1000
+)
+
+// encodeURLEncodedForm appends form_data for an
+// application/x-www-form-urlencoded body: {"fields": {name: first value},
+// "files": []}. It allocates one string copy of the body.
+func encodeURLEncodedForm(s *scratch) {
+	e := &s.enc
+	e.Dict(2)
+	e.Key(wire.KeyFields)
+	s.seen.reset()
+	encodeFirstValues(e, &s.seen, string(s.body))
+	e.Key(wire.KeyFiles)
+	e.List(0)
+}
+
+// encodeMultipartForm appends form_data for a multipart/form-data body:
+//
+//	{"fields": {name: first value},
+//	 "files": [{"name", "filename", "content_type", "size", "content"}, ...]}
+//
+// A part is a file when its Content-Disposition has a filename (reduced to
+// its base name by mime/multipart), a field otherwise; parts without a form
+// name are skipped, as by multipart.Reader.ReadForm. Fields are written to
+// s.enc and files to s.files as they come, then the files are copied after
+// the fields, so part contents are read straight into the wire buffers. An
+// empty body is an empty form. The error, for a malformed body, is meant
+// for the client.
+func encodeMultipartForm(s *scratch, boundary string) error {
+	if boundary == "" {
+		return errors.New("databridge: no boundary in Content-Type")
+	}
+	e, f := &s.enc, &s.files
+	f.Reset()
+	s.seen.reset()
+
+	e.Dict(2)
+	e.Key(wire.KeyFields)
+	fieldsAt := len(e.Buf)
+	e.Dict(0)
+	fields, fieldParts, files := 0, 0, 0
+
+	var mr *multipart.Reader
+	if len(s.body) > 0 {
+		mr = multipart.NewReader(bytes.NewReader(s.body), boundary)
+	}
+	for mr != nil {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("databridge: %w", err)
+		}
+		name := p.FormName()
+		if name == "" {
+			continue
+		}
+		filename := p.FileName()
+		if filename == "" {
+			if fieldParts++; fieldParts > maxFormFields {
+				return fmt.Errorf("databridge: more than %d fields", maxFormFields)
+			}
+			if s.seen.has(name) {
+				continue // only the first value counts; NextPart skips the rest
+			}
+			s.seen.add(name)
+			fields++
+			e.Str(name)
+			if err := appendStr(e, p); err != nil {
+				return fmt.Errorf("databridge: field %q: %w", name, err)
+			}
+			continue
+		}
+		if files++; files > maxFormFiles {
+			return fmt.Errorf("databridge: more than %d files", maxFormFiles)
+		}
+		ct := p.Header.Get("Content-Type")
+		if ct == "" {
+			ct = "application/octet-stream"
+		}
+		f.Dict(5)
+		f.Key(wire.KeyName)
+		f.Str(name)
+		f.Key(wire.KeyFilename)
+		f.Str(filename)
+		f.Key(wire.KeyContentType)
+		f.Str(ct)
+		f.Key(wire.KeySize)
+		sizeAt := len(f.Buf)
+		f.Int(0)
+		f.Key(wire.KeyContent)
+		n, err := appendBytes(f, p)
+		if err != nil {
+			return fmt.Errorf("databridge: file %q: %w", filename, err)
+		}
+		binary.LittleEndian.PutUint64(f.Buf[sizeAt+1:], uint64(n))
+	}
+	e.PatchCount(fieldsAt, fields)
+	e.Key(wire.KeyFiles)
+	e.List(files)
+	e.Buf = append(e.Buf, f.Buf...)
+	return nil
+}
+
+// appendStr appends everything r yields as one str.
+func appendStr(e *wire.Encoder, r io.Reader) error {
+	at := len(e.Buf)
+	e.Str("")
+	start := len(e.Buf)
+	var err error
+	e.Buf, err = appendAll(e.Buf, r)
+	patchLen(e, at, len(e.Buf)-start)
+	return err
+}
+
+// appendBytes appends everything r yields as one bytes value and returns
+// its length.
+func appendBytes(e *wire.Encoder, r io.Reader) (int, error) {
+	at := len(e.Buf)
+	e.Bytes(nil)
+	start := len(e.Buf)
+	var err error
+	e.Buf, err = appendAll(e.Buf, r)
+	n := len(e.Buf) - start
+	patchLen(e, at, n)
+	return n, err
+}

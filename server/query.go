@@ -1,0 +1,87 @@
+package server
+
+import (
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/databridge/databridge/wire"
+)
+
+// maxQueryPairs bounds the pairs read from one query string or urlencoded
+// form, like net/url's default limit; later pairs are ignored.
+const maxQueryPairs = 10000
+
+// encodeFirstValues appends a dict of the first value of every name in a
+// query string (or an application/x-www-form-urlencoded body), in order of
+// first appearance. Pairs are parsed as url.ParseQuery does, keeping what
+// it parses when it also returns an error: a pair with a ";" or a bad
+// %-escape is skipped and the rest of the query still counts. The keys
+// written are recorded in seen, which must be empty.
+//
+// Allocations: url.QueryUnescape's result for text with escapes, and a map
+// in seen past keySetLinear names; plain text costs nothing.
+func encodeFirstValues(e *wire.Encoder, seen *keySet, query string) {
+	at := len(e.Buf)
+	e.Dict(0)
+	n := 0
+	for pairs := 0; query != "" && pairs < maxQueryPairs; pairs++ {
+		var pair string
+		pair, query, _ = strings.Cut(query, "&")
+		if pair == "" || strings.Contains(pair, ";") {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		k, err := url.QueryUnescape(k)
+		if err != nil || seen.has(k) {
+			continue
+		}
+		if v, err = url.QueryUnescape(v); err != nil {
+			continue // a later pair with this name may still give its first value
+		}
+		seen.add(k)
+		e.Str(k)
+		e.Str(v)
+		n++
+	}
+	e.PatchCount(at, n)
+}
+
+// keySetLinear is the size up to which a keySet searches a slice; past it,
+// it builds a map, so that a request with thousands of names stays linear.
+const keySetLinear = 16
+
+// keySet is a set of strings that costs no allocation while small.
+type keySet struct {
+	list []string
+	m    map[string]struct{}
+}
+
+func (s *keySet) has(k string) bool {
+	if s.m != nil {
+		_, ok := s.m[k]
+		return ok
+	}
+	return slices.Contains(s.list, k)
+}
+
+func (s *keySet) add(k string) {
+	if s.m != nil {
+		s.m[k] = struct{}{}
+		return
+	}
+	s.list = append(s.list, k)
+	if len(s.list) > keySetLinear {
+		s.m = make(map[string]struct{}, 2*len(s.list))
+		for _, k := range s.list {
+			s.m[k] = struct{}{}
+		}
+	}
+}
+
+// reset empties s, keeping the slice's capacity.
+func (s *keySet) reset() {
+	clear(s.list)
+	s.list = s.list[:0]
+	s.m = nil
+}
