@@ -12,14 +12,15 @@ import os
 import shlex
 import shutil
 import subprocess
-import sysconfig
+import sys
 from pathlib import Path
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 ROOT = Path(__file__).resolve().parent
-COMPAT_HEADER = ROOT / "compat" / "cpy3compat.h"
+sys.path.insert(0, str(ROOT / "tools"))
+from cgoenv import cgo_env  # noqa: E402
 
 
 class GoExtension(Extension):
@@ -50,25 +51,7 @@ class build_go_ext(build_ext):
         output.with_suffix(".h").unlink(missing_ok=True)
 
     def cgo_env(self) -> dict[str, str]:
-        include = sysconfig.get_paths()["include"]
-        # cpy3 asks pkg-config for "python3"; answer with this interpreter's
-        # headers and no libraries, whatever is installed system-wide.
-        pc_dir = Path(self.build_temp).resolve() / "pkgconfig"
-        pc_dir.mkdir(parents=True, exist_ok=True)
-        (pc_dir / "python3.pc").write_text(
-            "Name: Python\nDescription: the building interpreter\n"
-            f"Version: {sysconfig.get_python_version()}\nCflags: -I{include}\nLibs:\n"
-        )
-        # -I<include> is also what keys Go's build cache to this interpreter:
-        # the cache ignores pkg-config output (3.13 objects were once reused for 3.11).
-        cflags = ["-O2", "-Wno-deprecated-declarations", f"-I{include}", "-include", str(COMPAT_HEADER)]
-        return {
-            "CGO_ENABLED": "1",
-            "PKG_CONFIG_PATH": str(pc_dir),
-            "CGO_CFLAGS": " ".join(shlex.quote(f) for f in cflags),
-            # Py* symbols resolve against the host interpreter at import time.
-            "CGO_LDFLAGS": "-Wl,--unresolved-symbols=ignore-all",
-        }
+        return cgo_env(Path(self.build_temp).resolve() / "pkgconfig")
 
 
 setup(

@@ -116,7 +116,7 @@ class Server:
                 loop.run_until_complete(self._stop)
             except KeyboardInterrupt:
                 pass
-            logger.info("databridge: shutting down, finishing requests in flight")
+            logger.info("shutting down, finishing requests in flight")
             loop.run_until_complete(self._drain(engine))
             if in_main:
                 loop.remove_signal_handler(signal.SIGTERM)

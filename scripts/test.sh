@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The test command: installs databridge and its test requirements into the
+# current Python, then runs the Go checks and the Python test suite.
+#   scripts/test.sh            everything
+#   PYTHON=python3.12 scripts/test.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+
+echo "== install"
+"$PYTHON" -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+"$PYTHON" -m pip install --quiet --disable-pip-version-check .
+
+echo "== go: gofmt, vet, test"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './bench/.venv/*'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt needed:"; echo "$unformatted"; exit 1
+fi
+# cgo packages (pybridge, the c-shared main) compile against this Python;
+# their test binaries embed it.
+eval "$("$PYTHON" tools/cgoenv.py --shell --embed)"
+go vet ./...
+go test -count=1 ./...
+
+echo "== python: pytest"
+# Run from the installed package, not the source tree.
+"$PYTHON" -m pytest -q -p no:cacheprovider tests
