@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/databridge/databridge/loop"
@@ -35,7 +36,8 @@ func newEngine() (*engine, error) {
 }
 
 func (e *engine) addRoute(gil pybridge.GIL, method, path string, fn pybridge.Object, name string) error {
-	h := pybridge.NewHandler(gil, fn, name)
+	// Logs name the route by method, path and handler: GET /users/<id> (get_user).
+	h := pybridge.NewHandler(gil, fn, strings.ToUpper(method)+" "+path+" ("+name+")")
 	if _, err := e.router.Add(method, path, name, h); err != nil {
 		h.Close(gil)
 		return err

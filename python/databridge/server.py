@@ -103,7 +103,12 @@ class Server:
             self._loop = loop
             in_main = threading.current_thread() is threading.main_thread()
             if in_main:
-                loop.add_signal_handler(signal.SIGTERM, _resolve, self._stop)
+                # The first Ctrl+C or SIGTERM asks for a graceful stop
+                # (handled by the loop, so it never interrupts a handler
+                # midway); the handlers are then removed, so a second one
+                # acts at once (KeyboardInterrupt for Ctrl+C).
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    loop.add_signal_handler(sig, self._on_signal, loop)
             if banner:
                 print(
                     f"databridge: serving http://{self.host}:{self.port} (Ctrl+C to stop)",
@@ -114,17 +119,24 @@ class Server:
                 ready.set()
             try:
                 loop.run_until_complete(self._stop)
-            except KeyboardInterrupt:
+            except KeyboardInterrupt:  # raised inside a handler, or before the loop ran
                 pass
             logger.info("shutting down, finishing requests in flight")
             loop.run_until_complete(self._drain(engine))
-            if in_main:
-                loop.remove_signal_handler(signal.SIGTERM)
         finally:
             self._loop = None
+            if threading.current_thread() is threading.main_thread():
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    loop.remove_signal_handler(sig)  # no-op when not installed
             if attachment is not None:
                 attachment.close()
             loop.close()
+
+    def _on_signal(self, loop: asyncio.AbstractEventLoop) -> None:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        if self._stop is not None:
+            _resolve(self._stop)
 
     async def _drain(self, engine: int) -> None:
         _core.shutdown(engine, self.shutdown_timeout)

@@ -1,0 +1,55 @@
+"""Exceptions a handler raises to answer with an HTTP error."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from http import HTTPStatus
+from typing import Any
+
+__all__ = ["HTTPError"]
+
+
+class HTTPError(Exception):
+    """Raise in a handler to answer ``status`` with ``{"error": detail}``.
+
+    >>> raise HTTPError(404, "no such user")              # doctest: +SKIP
+    >>> raise HTTPError(401, headers={"WWW-Authenticate": "Bearer"})  # doctest: +SKIP
+
+    ``detail`` defaults to the reason phrase of ``status`` ("Not Found"), or
+    "Error" for a code without one; it may be any JSON-encodable value.
+    The engine reads :attr:`status`, :attr:`detail` and :attr:`headers`.
+    """
+
+    status: int
+    detail: Any
+    headers: dict[str, str] | None
+
+    def __init__(
+        self,
+        status: int,
+        detail: Any = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        if isinstance(status, bool) or not isinstance(status, int):
+            raise TypeError(f"databridge: HTTPError status must be an int, not {type(status).__name__}")
+        if not 100 <= status <= 599:
+            raise ValueError(f"databridge: HTTPError status {status} is not an HTTP status code (100-599)")
+        if detail is None:
+            detail = _reason(status)
+        super().__init__(status, detail)
+        self.status = status
+        self.detail = detail
+        self.headers = dict(headers) if headers is not None else None
+
+    def __str__(self) -> str:
+        return f"{self.status}: {self.detail}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.status!r}, {self.detail!r}, headers={self.headers!r})"
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"

@@ -1,0 +1,352 @@
+"""Calling an app in-process, through the engine's real routing and
+conversion, without a socket.
+
+>>> from databridge.testing import TestClient
+>>> with TestClient(app) as client:                    # doctest: +SKIP
+...     assert client.get("/users/7").json() == {"id": "7"}
+
+The client runs the app's handlers on its own event loop, on the calling
+thread, one request at a time. Do not use it from inside a running event
+loop, and do not serve the same app with a :class:`~databridge.Server` or a
+second client at the same time: an engine is driven by one loop at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json as jsonlib
+import mimetypes
+import secrets
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Union
+from urllib.parse import quote, urlencode, urlsplit
+
+from . import _core
+from ._runtime import Attachment, new_loop
+
+if TYPE_CHECKING:
+    from .app import App
+
+__all__ = ["TestClient", "TestResponse", "Headers"]
+
+HeaderInput = Union[Mapping[str, str], list[tuple[str, str]]]
+Params = Union[Mapping[str, Any], list[tuple[str, Any]]]
+FileValue = Union[bytes, str, tuple[str, Any], tuple[str, Any, str]]
+Files = Union[Mapping[str, FileValue], list[tuple[str, FileValue]]]
+
+# Characters left as they are when quoting a path: the reserved ones and "%",
+# so a path that is already percent-encoded goes through unchanged.
+_PATH_SAFE = "/%!$&'()*+,;=:@-._~"
+
+
+class Headers(Mapping[str, str]):
+    """Response headers by case-insensitive name; a repeated header's
+    values are joined with ", "."""
+
+    def __init__(self, raw: list[tuple[str, str]]) -> None:
+        self._values: dict[str, str] = {}
+        for name, value in raw:
+            key = name.lower()
+            self._values[key] = f"{self._values[key]}, {value}" if key in self._values else value
+
+    def __getitem__(self, name: str) -> str:
+        return self._values[name.lower()]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._values
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"Headers({self._values!r})"
+
+
+class TestResponse:
+    """What the app answered: :attr:`status_code`, :attr:`headers`,
+    :attr:`content` (bytes), :attr:`text` and :meth:`json`."""
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, status_code: int, raw_headers: list[tuple[str, str]], content: bytes) -> None:
+        self.status_code = status_code
+        self.raw_headers = raw_headers
+        self.headers = Headers(raw_headers)
+        self.content = content
+
+    @property
+    def text(self) -> str:
+        """The body decoded with the content-type's charset (UTF-8 by default)."""
+        charset = "utf-8"
+        for param in self.headers.get("content-type", "").split(";")[1:]:
+            key, _, value = param.strip().partition("=")
+            if key.lower() == "charset" and value:
+                charset = value.strip('"')
+        try:
+            return self.content.decode(charset, errors="replace")
+        except LookupError:
+            return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        """The body parsed as JSON."""
+        return jsonlib.loads(self.content)
+
+    def __repr__(self) -> str:
+        return f"<TestResponse [{self.status_code}]>"
+
+
+class TestClient:
+    """Sends requests to ``app`` in-process; returns :class:`TestResponse`.
+
+    ``base_url`` gives the ``host`` header (and so the request's ``url``)
+    and a path prefix. A request that gets no answer within ``timeout``
+    seconds raises TimeoutError. Use as a context manager, or call
+    :meth:`close`.
+    """
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, app: App, base_url: str = "http://testserver", *, timeout: float | None = 30.0) -> None:
+        parts = urlsplit(base_url)
+        if not parts.scheme or not parts.netloc:
+            raise ValueError(f'databridge: base_url "{base_url}" must be absolute, like "http://testserver"')
+        self.app = app
+        self.base_url = base_url
+        self.timeout = timeout
+        self._host = parts.netloc
+        self._root = parts.path.rstrip("/")
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._attachment: Attachment | None = None
+
+    # -- requests ---------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Params | None = None,
+        headers: HeaderInput | None = None,
+        json: Any = None,
+        data: Mapping[str, Any] | list[tuple[str, Any]] | str | bytes | None = None,
+        files: Files | None = None,
+        content: str | bytes | None = None,
+    ) -> TestResponse:
+        """Send one request and return the response.
+
+        ``json`` sends JSON; ``data`` a form (urlencoded, or multipart with
+        ``files``) or raw str/bytes; ``files`` maps a field to bytes, to
+        ``(filename, bytes)`` or to ``(filename, bytes, content_type)``;
+        ``content`` sends raw bytes. ``params`` is added to the query.
+        """
+        target, host = self._target(url, params)
+        header_list = _header_list(headers)
+        body, content_type = _encode_body(json, data, files, content)
+        names = {name.lower() for name, _ in header_list}
+        if "host" not in names:
+            header_list.insert(0, ("host", host))
+        if content_type is not None and "content-type" not in names:
+            header_list.append(("content-type", content_type))
+        if "content-length" not in names and "transfer-encoding" not in names and (body or method.upper() in ("POST", "PUT", "PATCH")):
+            header_list.append(("content-length", str(len(body))))
+
+        loop = self._attach()
+        future: asyncio.Future[tuple[int, list[tuple[str, str]], bytes]] = loop.create_future()
+        _core.inject(self.app._engine, method.upper(), target, header_list, body, future)
+        if not future.done():
+            loop.run_until_complete(asyncio.wait([future], timeout=self.timeout))
+            if not future.done():
+                raise TimeoutError(f"databridge: {method.upper()} {target} got no response within {self.timeout} s")
+        status, raw_headers, response_body = future.result()
+        return TestResponse(status, list(raw_headers), response_body)
+
+    def get(self, url: str, **kwargs: Any) -> TestResponse:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> TestResponse:
+        return self.request("POST", url, **kwargs)
+
+    def put(self, url: str, **kwargs: Any) -> TestResponse:
+        return self.request("PUT", url, **kwargs)
+
+    def patch(self, url: str, **kwargs: Any) -> TestResponse:
+        return self.request("PATCH", url, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> TestResponse:
+        return self.request("DELETE", url, **kwargs)
+
+    def head(self, url: str, **kwargs: Any) -> TestResponse:
+        return self.request("HEAD", url, **kwargs)
+
+    def options(self, url: str, **kwargs: Any) -> TestResponse:
+        return self.request("OPTIONS", url, **kwargs)
+
+    # -- lifetime ---------------------------------------------------------
+
+    def close(self) -> None:
+        """Cancel handler tasks still running, detach from the engine and
+        close the event loop. A later request starts afresh."""
+        loop, attachment = self._loop, self._attachment
+        self._loop = self._attachment = None
+        if loop is None:
+            return
+        try:
+            pending = asyncio.all_tasks(loop)
+            for task in pending:
+                task.cancel()
+            if pending:
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            try:
+                if attachment is not None:
+                    attachment.close()
+            finally:
+                loop.close()
+
+    def __enter__(self) -> TestClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- internals --------------------------------------------------------
+
+    def _attach(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:
+            loop = new_loop()
+            try:
+                self._attachment = Attachment(self.app._engine, loop)
+            except BaseException:
+                loop.close()
+                raise
+            self._loop = loop
+        return self._loop
+
+    def _target(self, url: str, params: Params | None) -> tuple[str, str]:
+        """The request target (path and query) and host for ``url``."""
+        parts = urlsplit(url)
+        if parts.scheme or parts.netloc:
+            host, path = parts.netloc, parts.path
+        else:
+            host, path = self._host, self._root + parts.path
+        path = quote(path or "/", safe=_PATH_SAFE)
+        query = parts.query
+        if params:
+            pairs = params.items() if isinstance(params, Mapping) else params
+            encoded = urlencode(list(pairs), doseq=True)
+            query = f"{query}&{encoded}" if query else encoded
+        return (f"{path}?{query}" if query else path), host
+
+
+def _header_list(headers: HeaderInput | None) -> list[tuple[str, str]]:
+    if headers is None:
+        return []
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    return [(str(name), str(value)) for name, value in pairs]
+
+
+def _encode_body(
+    json: Any,
+    data: Mapping[str, Any] | list[tuple[str, Any]] | str | bytes | None,
+    files: Files | None,
+    content: str | bytes | None,
+) -> tuple[bytes, str | None]:
+    """The body bytes and their content-type (None: leave it unset)."""
+    given = [name for name, value in (("json", json), ("data", data), ("content", content)) if value is not None]
+    if files is not None and "data" in given:
+        given.remove("data")  # form fields go into the multipart body
+    if files is not None:
+        given.append("files")
+    if len(given) > 1:
+        raise TypeError(f"databridge: pass only one of {', '.join(given)}")
+    if json is not None:
+        return jsonlib.dumps(json, separators=(",", ":")).encode(), "application/json"
+    if files is not None:
+        if isinstance(data, (str, bytes)):
+            raise TypeError("databridge: with files=, data= must be a dict of form fields")
+        return encode_multipart(_pairs(data), _file_parts(files))
+    if isinstance(data, (str, bytes)):
+        return _bytes(data), None
+    if data is not None:
+        return urlencode(_pairs(data)).encode(), "application/x-www-form-urlencoded"
+    if content is not None:
+        return _bytes(content), None
+    return b"", None
+
+
+def _pairs(data: Mapping[str, Any] | list[tuple[str, Any]] | None) -> list[tuple[str, str]]:
+    """Form fields as pairs; a list value gives one pair per item."""
+    if data is None:
+        return []
+    pairs: list[tuple[str, str]] = []
+    for name, value in data.items() if isinstance(data, Mapping) else data:
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            pairs.append((name, item.decode() if isinstance(item, bytes) else str(item)))
+    return pairs
+
+
+def _file_parts(files: Files) -> list[tuple[str, str, bytes, str]]:
+    """``(field, filename, content, content_type)`` for each file."""
+    parts: list[tuple[str, str, bytes, str]] = []
+    for field, value in files.items() if isinstance(files, Mapping) else files:
+        if isinstance(value, tuple):
+            if len(value) == 2:
+                filename, body = value
+                content_type = None
+            elif len(value) == 3:
+                filename, body, content_type = value
+            else:
+                raise TypeError(f"databridge: file {field!r} must be bytes, (filename, bytes) or (filename, bytes, content_type)")
+        else:
+            filename, body, content_type = field, value, None
+        if hasattr(body, "read"):
+            body = body.read()
+        if content_type is None:
+            content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        parts.append((field, filename, _bytes(body), content_type))
+    return parts
+
+
+def encode_multipart(
+    fields: list[tuple[str, str]], files: list[tuple[str, str, bytes, str]]
+) -> tuple[bytes, str]:
+    """A multipart/form-data body (RFC 7578) and its content-type.
+
+    ``fields`` are ``(name, value)``; ``files`` are ``(field, filename,
+    content, content_type)``.
+    """
+    boundary = secrets.token_hex(16)
+    chunks: list[bytes] = []
+    for name, value in fields:
+        chunks.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{_quote(name)}"\r\n\r\n'.encode())
+        chunks.append(value.encode())
+        chunks.append(b"\r\n")
+    for field, filename, body, content_type in files:
+        chunks.append(
+            (
+                f"--{boundary}\r\n"
+                f'Content-Disposition: form-data; name="{_quote(field)}"; filename="{_quote(filename)}"\r\n'
+                f"Content-Type: {content_type}\r\n\r\n"
+            ).encode()
+        )
+        chunks.append(body)
+        chunks.append(b"\r\n")
+    chunks.append(f"--{boundary}--\r\n".encode())
+    return b"".join(chunks), f"multipart/form-data; boundary={boundary}"
+
+
+def _quote(value: str) -> str:
+    """Escape a name for a quoted Content-Disposition parameter, as browsers do."""
+    return value.replace("\r", "%0D").replace("\n", "%0A").replace('"', "%22")
+
+
+def _bytes(value: str | bytes) -> bytes:
+    if isinstance(value, str):
+        return value.encode()
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    raise TypeError(f"databridge: expected str or bytes, not {type(value).__name__}")
