@@ -14,31 +14,17 @@ package main
 import "C"
 
 import (
-	"os"
-	"runtime"
 	"runtime/cgo"
 	"time"
 	"unsafe"
 
 	python3 "github.com/go-python/cpy3"
 
-	"github.com/databridge/databridge/loop"
 	"github.com/databridge/databridge/pybridge"
 	"github.com/databridge/databridge/router"
 )
 
 func main() {}
-
-// The GIL thread keeps a P while Python runs in C (cgo parks it in
-// _Psyscall until sysmon retakes it), so give Go one P more than it would
-// take by itself: request goroutines always have a P of their own, also
-// when the process is pinned to one core. GOMAXPROCS in the environment
-// still wins.
-func init() {
-	if os.Getenv("GOMAXPROCS") == "" {
-		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1)
-	}
-}
 
 func obj(p *C.PyObject) pybridge.Object { return pybridge.FromC(unsafe.Pointer(p)) }
 
@@ -144,11 +130,11 @@ func dbAddRoute(h C.longlong, method *C.char, mlen C.Py_ssize_t, path *C.char, p
 }
 
 //export dbAttach
-func dbAttach(h C.longlong, asyncio *C.PyObject) (fd C.int) {
+func dbAttach(h C.longlong, asyncio *C.PyObject) (out *C.PyObject) {
 	gil, failed := pybridge.Held(), false
 	defer func() {
 		if failed {
-			fd = -1
+			out = nil
 		}
 	}()
 	defer pybridge.Recover(gil, &failed)
@@ -157,31 +143,16 @@ func dbAttach(h C.longlong, asyncio *C.PyObject) (fd C.int) {
 		failed = true
 		return
 	}
-	if err := e.loop.Attach(gil, obj(asyncio)); err != nil {
-		pybridge.SetError(gil, pybridge.RuntimeError, err.Error())
-		failed = true
+	queue, err := e.loop.Attach(gil, obj(asyncio))
+	if err != nil {
+		failed = true // the Python error is set
 		return
 	}
-	return C.int(e.loop.Fd())
-}
-
-//export dbDrain
-func dbDrain(h C.longlong) (rc C.int) {
-	gil, failed := pybridge.Held(), false
-	defer func() { rc = status(failed) }()
-	defer pybridge.Recover(gil, &failed)
-	e := engineOf(gil, h)
-	failed = e == nil || e.loop.Drain(gil) != nil
-	return
-}
-
-//export dbTaskDone
-func dbTaskDone(id C.ulonglong, task *C.PyObject) (rc C.int) {
-	gil, failed := pybridge.Held(), false
-	defer func() { rc = status(failed) }()
-	defer pybridge.Recover(gil, &failed)
-	failed = loop.TaskDone(gil, uint64(id), obj(task)) != nil
-	return
+	fd := python3.PyLong_FromLong(e.loop.Fd())
+	pair := python3.PyTuple_New(2)
+	python3.PyTuple_SetItem(pair, 0, fd) // steals
+	python3.PyTuple_SetItem(pair, 1, queue)
+	return (*C.PyObject)(unsafe.Pointer(pair))
 }
 
 //export dbDetach

@@ -59,16 +59,15 @@ static PyObject *m_attach(PyObject *self, PyObject *args) {
     long long h;
     PyObject *loop;
     if (!PyArg_ParseTuple(args, "LO:attach", &h, &loop)) return NULL;
-    int fd = dbAttach(h, loop);
-    return fd < 0 ? NULL : PyLong_FromLong(fd);
+    return dbAttach(h, loop); /* (fd, queue) */
 }
 
-/* The hot one: called by the event loop once per batch. */
-static PyObject *m_drain(PyObject *self, PyObject *arg) {
-    long long h = PyLong_AsLongLong(arg);
-    if (h == -1 && PyErr_Occurred()) return NULL;
-    if (dbDrain(h) < 0) return NULL;
-    Py_RETURN_NONE;
+/* The hot one: the event loop's reader callback, once per batch. It runs
+ * the queue in C (pybridge/queue.c): the GIL thread never enters Go. */
+static PyObject *m_drain(PyObject *self, PyObject *capsule) {
+    db_queue *q = PyCapsule_GetPointer(capsule, "databridge.queue");
+    if (q == NULL) return NULL;
+    return db_drain(q);
 }
 
 static PyObject *m_detach(PyObject *self, PyObject *arg) {
@@ -121,16 +120,6 @@ static PyObject *m_inject(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
-/* Bound to a call id (self) and added as a task's done-callback. */
-static PyObject *m_task_done(PyObject *self, PyObject *task) {
-    unsigned long long id = PyLong_AsUnsignedLongLong(self);
-    if (id == (unsigned long long)-1 && PyErr_Occurred()) return NULL;
-    if (dbTaskDone(id, task) < 0) return NULL;
-    Py_RETURN_NONE;
-}
-
-static PyMethodDef task_done_def = {"_task_done", m_task_done, METH_O, NULL};
-
 static PyMethodDef methods[] = {
     {"configure", (PyCFunction)(void (*)(void))m_configure, METH_VARARGS | METH_KEYWORDS, NULL},
     {"canonical_path", m_canonical_path, METH_VARARGS, NULL},
@@ -151,7 +140,4 @@ static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "databridge._core", "The Go engine of databridge (private).", -1, methods,
 };
 
-PyMODINIT_FUNC PyInit__core(void) {
-    db_set_task_done(&task_done_def);
-    return PyModule_Create(&module);
-}
+PyMODINIT_FUNC PyInit__core(void) { return PyModule_Create(&module); }

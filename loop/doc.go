@@ -1,16 +1,19 @@
 // Package loop runs Python handlers in batches on the one thread that holds
-// the GIL.
+// the GIL, and implements server.Backend.
 //
-// Request goroutines never touch Python. They queue a Call and block; the
-// queue signals an eventfd. The GIL thread runs an asyncio event loop that
-// watches the fd and, when it is readable, calls Drain, which runs a whole
-// batch of handlers in one go. An async handler becomes a task of that same
-// event loop (started eagerly on 3.12+); when it finishes, its done-callback
-// completes the Call. While the event loop waits, the GIL is released.
+// Request goroutines never touch Python, and the GIL thread never runs Go.
+// A goroutine submits its call to a pybridge.Queue (C memory and an
+// eventfd) and blocks. The GIL thread runs an asyncio event loop that
+// watches the eventfd and drains a whole batch in C: per call, one C
+// function builds the request dict, calls the handler (or starts its task,
+// eagerly on 3.12+) and encodes the response. Finished calls go to a second
+// eventfd, which the completer goroutine of this package reads through Go's
+// netpoller to wake the waiting goroutines.
 //
-//	goroutine:  l.Call(route, req) ──push──▶ queue ──eventfd──▶ asyncio reader
-//	GIL thread: Drain: take batch ─▶ pybridge.Invoke per call ─▶ wake goroutines
+//	goroutine:   Call ─▶ Submit ─▶ wake fd ─▶ asyncio reader: drain (C) ─▶ done fd
+//	completer:   done fd ─▶ TakeDone ─▶ wake each waiting goroutine
 //
 // Measured before this design (ENGINE-NOTES): a channel round trip to a
-// locked thread costs 5.5 µs per request; batching pays it once per batch.
+// locked thread costs 5.5 µs per request; batching pays the hand-off once
+// per batch.
 package loop

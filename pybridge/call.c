@@ -4,11 +4,8 @@
  * (~10 objects) and one pass of the JSON encoder into a reused buffer. */
 #include "pybridge.h"
 
-static PyMethodDef *task_done_def;
 static PyObject *s_create_task, *s_done, *s_add_done_callback, *s_result, *s_set_result;
 static PyObject *ensure_future;
-
-void db_set_task_done(PyMethodDef *def) { task_done_def = def; }
 
 static int init_names(void) {
     if (s_create_task != NULL) return 0;
@@ -24,8 +21,8 @@ static int init_names(void) {
     return ensure_future ? 0 : -1;
 }
 
-static void start_task(PyObject *awaitable, PyObject *route, PyObject *loop, uint64_t call_id,
-                       db_result *out) {
+/* token names the call to the task's done-callback (db_task_done_def). */
+static void start_task(PyObject *awaitable, PyObject *route, PyObject *loop, void *token, db_result *out) {
     PyObject *task;
     if (PyCoro_CheckExact(awaitable)) {
         /* Goes through the loop's task factory: eager on 3.12+. */
@@ -54,8 +51,14 @@ static void start_task(PyObject *awaitable, PyObject *route, PyObject *loop, uin
         Py_DECREF(task);
         return;
     }
-    PyObject *id = PyLong_FromUnsignedLongLong(call_id);
-    PyObject *cb = id ? PyCFunction_New(task_done_def, id) : NULL;
+    if (token == NULL) {
+        Py_DECREF(task);
+        PyErr_SetString(PyExc_RuntimeError, "databridge: a suspended handler task cannot be awaited here");
+        db_internal_error(out, "handler", route);
+        return;
+    }
+    PyObject *id = PyLong_FromVoidPtr(token);
+    PyObject *cb = id ? PyCFunction_New(&db_task_done_def, id) : NULL;
     Py_XDECREF(id);
     PyObject *r = cb ? PyObject_CallMethodOneArg(task, s_add_done_callback, cb) : NULL;
     Py_XDECREF(cb);
@@ -65,11 +68,11 @@ static void start_task(PyObject *awaitable, PyObject *route, PyObject *loop, uin
         return;
     }
     Py_DECREF(r);
-    out->task = task; /* Go keeps it alive until its callback runs */
+    out->task = task; /* the call keeps it alive until its callback runs */
 }
 
 void db_invoke(PyObject *handler, PyObject *route, const char *req, size_t req_len, PyObject *loop,
-               uint64_t call_id, db_result *out) {
+               void *token, db_result *out) {
     db_result_reset(out);
     if (init_names() < 0) {
         db_internal_error(out, "handler", route);
@@ -94,7 +97,7 @@ void db_invoke(PyObject *handler, PyObject *route, const char *req, size_t req_l
             db_internal_error(out, "handler", route);
             return;
         }
-        start_task(res, route, loop, call_id, out);
+        start_task(res, route, loop, token, out);
         Py_DECREF(res);
         return;
     }

@@ -44,10 +44,6 @@ func (pythonError) Error() string { return "databridge: Python error set" }
 // errPython means a Python exception is set and should propagate.
 var errPython error = pythonError{}
 
-// SetTaskDone registers the C method that a pending task calls when it
-// finishes (defined next to PyInit__core, which owns the method table).
-func SetTaskDone(def unsafe.Pointer) { C.db_set_task_done((*C.PyMethodDef)(def)) }
-
 // Handler is a registered Python handler and its route name, both owned.
 type Handler struct {
 	fn   Object
@@ -81,39 +77,24 @@ func (r *Result) Free() {
 	r.c = nil
 }
 
-// Invoke calls h with the request decoded from req. If the handler returned
-// a coroutine that suspended, r.Task() is the task (owned by r's caller) and
-// its done-callback will report callID.
+// Invoke calls h with the request decoded from req, on this thread, and
+// leaves the response in r (the path a Queue takes, without the queue: for
+// tests and benchmarks). A handler task that suspends is an error here.
 // Cost: one cgo crossing, whatever the handler does.
-func Invoke(_ GIL, h *Handler, req []byte, loop Object, callID uint64, r *Result) {
+func Invoke(_ GIL, h *Handler, req []byte, loop Object, r *Result) {
 	var p *C.char
 	if len(req) > 0 {
 		p = (*C.char)(unsafe.Pointer(&req[0]))
 	}
-	C.db_invoke(toC(h.fn), toC(h.name), p, C.size_t(len(req)), toC(loop), C.uint64_t(callID), r.c)
+	C.db_invoke(toC(h.fn), toC(h.name), p, C.size_t(len(req)), toC(loop), nil, r.c)
 }
 
-// FinishTask converts the outcome of a finished task into r.
-func FinishTask(_ GIL, h *Handler, task Object, r *Result) {
-	C.db_finish_task(toC(task), toC(h.name), r.c)
-}
+// Response copies the result into Go memory.
+func (r *Result) Response() *server.Response { return response(r.c) }
 
-// Task returns the unfinished task of the last call, or nil, and forgets it.
-func (r *Result) Task() Object {
-	t := FromC(unsafe.Pointer(r.c.task))
-	r.c.task = nil
-	return t
-}
-
-// Fatal reports whether the handler raised KeyboardInterrupt or
-// SystemExit, which stays set as the Python error to propagate.
-func (r *Result) Fatal() bool { return r.c.fatal != 0 }
-
-// Response copies the result into Go memory (a C buffer must not outlive
-// the call: the next call reuses it). Cost: one allocation for the body and
-// one per header.
-func (r *Result) Response() *server.Response {
-	c := r.c
+// response copies a C result into Go memory. Cost: one allocation for the
+// Response, one for the body and one per header name and value.
+func response(c *C.db_result) *server.Response {
 	if c.status == 0 { // could not even build the 500
 		return &server.Response{Status: 500}
 	}

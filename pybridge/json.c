@@ -9,7 +9,7 @@
 
 int db_buf_reserve(db_buf *b, size_t extra) {
     if (b->cap - b->len >= extra) return 0;
-    size_t cap = b->cap ? b->cap : 4096;
+    size_t cap = b->cap ? b->cap : 512;
     while (cap - b->len < extra) cap *= 2;
     char *p = realloc(b->data, cap);
     if (p == NULL) {

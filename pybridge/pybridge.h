@@ -33,6 +33,34 @@ typedef struct {
     db_buf buf;
 } db_result;
 
+/* queue.c: the hand-off between request goroutines and the GIL thread. */
+typedef struct db_queue db_queue;
+typedef struct db_call {
+    struct db_call *next;
+    db_queue *queue;
+    PyObject *handler; /* borrowed */
+    PyObject *label;   /* borrowed */
+    PyObject *future;  /* owned: a delivery, not a handler call */
+    PyObject *task;    /* owned while the handler's task runs */
+    int64_t slot;      /* the waiting goroutine's slot in Go */
+    db_result result;
+    char *req;
+    size_t req_len;
+} db_call;
+
+db_queue *db_queue_new(void);
+void db_queue_free(db_queue *q);
+int db_queue_wake_fd(db_queue *q);
+int db_queue_done_fd(db_queue *q);
+int db_queue_attach(db_queue *q, PyObject *loop);
+void db_queue_detach(db_queue *q);
+db_call *db_submit(db_queue *q, PyObject *handler, PyObject *label, const char *req, size_t len, int64_t slot);
+int db_deliver(db_queue *q, PyObject *future, const char *value, size_t len);
+db_call *db_take_done(db_queue *q);
+void db_free_calls(db_call *list);
+PyObject *db_drain(db_queue *q);
+extern PyMethodDef db_task_done_def;
+
 /* decode.c: the wire format (see package wire) to Python objects. */
 int db_set_keys(const char **keys, const int *lens, int n);
 PyObject *db_decode(const char *data, size_t len);
@@ -43,9 +71,8 @@ int db_json_encode(db_buf *b, PyObject *obj);
 /* response.c / call.c: running handlers and converting what they return. */
 int db_configure(PyObject *response_class, PyObject *http_error_class,
                  PyObject *report, PyObject *jsonable);
-void db_set_task_done(PyMethodDef *def);
 void db_invoke(PyObject *handler, PyObject *route, const char *req, size_t req_len,
-               PyObject *loop, uint64_t call_id, db_result *out);
+               PyObject *loop, void *token, db_result *out);
 void db_finish_task(PyObject *task, PyObject *route, db_result *out);
 int db_resolve(PyObject *future, const char *data, size_t len);
 

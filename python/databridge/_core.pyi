@@ -35,13 +35,13 @@ def add_route(engine: int, method: str, path: str, handler: Callable[..., Any], 
     """Register a handler. ValueError for a malformed path or a path already
     registered for the method."""
 
-def attach(engine: int, loop: asyncio.AbstractEventLoop) -> int:
-    """Bind the engine to ``loop`` (running on this thread) and return the fd
-    to watch with ``loop.add_reader(fd, drain, engine)``."""
+def attach(engine: int, loop: asyncio.AbstractEventLoop) -> tuple[int, object]:
+    """Bind the engine to ``loop`` (running on this thread) and return
+    ``(fd, queue)``: watch fd with ``loop.add_reader(fd, drain, queue)``."""
 
-def drain(engine: int) -> None:
-    """Run a batch of pending requests. Called by the loop when the fd is
-    readable."""
+def drain(queue: object) -> None:
+    """Run a batch of pending requests, in C. Called by the loop when the fd
+    is readable."""
 
 def detach(engine: int) -> None: ...
 def listen(engine: int, host: str, port: int) -> int:

@@ -11,7 +11,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from . import _core
-from ._runtime import Attachment, new_loop
+from ._runtime import Attachment, batch_scheduling, new_loop
 
 if TYPE_CHECKING:
     from .app import App
@@ -93,6 +93,10 @@ class Server:
     # -- the loop ---------------------------------------------------------
 
     def _serve(self, ready: threading.Event | None, banner: bool) -> None:
+        with batch_scheduling():
+            self._serve_on_loop(ready, banner)
+
+    def _serve_on_loop(self, ready: threading.Event | None, banner: bool) -> None:
         engine = self.app._engine
         loop = new_loop()
         attachment: Attachment | None = None

@@ -1,0 +1,99 @@
+package pybridge
+
+/*
+#include "pybridge.h"
+*/
+import "C"
+
+import (
+	"errors"
+	"unsafe"
+
+	"github.com/databridge/databridge/server"
+)
+
+// Queue hands calls from request goroutines to the GIL thread and results
+// back, through C memory only (see queue.c for why the GIL thread must not
+// run Go). Submit, Deliver and TakeDone may be called from any goroutine
+// without the GIL.
+type Queue struct{ q *C.db_queue }
+
+// NewQueue makes a queue with its two eventfds.
+func NewQueue() (*Queue, error) {
+	q := C.db_queue_new()
+	if q == nil {
+		return nil, errors.New("databridge: cannot create the call queue (eventfd)")
+	}
+	return &Queue{q: q}, nil
+}
+
+// WakeFd becomes readable when calls wait for the GIL thread.
+func (q *Queue) WakeFd() int { return int(C.db_queue_wake_fd(q.q)) }
+
+// DoneFd becomes readable when results wait for TakeDone.
+func (q *Queue) DoneFd() int { return int(C.db_queue_done_fd(q.q)) }
+
+// Attach binds the queue to the asyncio loop that will drain it.
+func (q *Queue) Attach(_ GIL, loop Object) error {
+	if C.db_queue_attach(q.q, toC(loop)) < 0 {
+		return errPython
+	}
+	return nil
+}
+
+// Detach forgets the asyncio loop; queued calls wait for the next one.
+func (q *Queue) Detach(_ GIL) { C.db_queue_detach(q.q) }
+
+// capsuleName must outlive every capsule: allocated once, never freed.
+var capsuleName = C.CString(QueueCapsule)
+
+// QueueCapsule names the capsules made by Capsule.
+const QueueCapsule = "databridge.queue"
+
+// Capsule wraps the queue for databridge._core.drain, the event loop's
+// reader callback, which runs the queue in C without entering Go.
+func (q *Queue) Capsule(_ GIL) Object {
+	return FromC(unsafe.Pointer(C.PyCapsule_New(unsafe.Pointer(q.q), capsuleName, nil)))
+}
+
+// Close frees the queue; nothing may use it after.
+func (q *Queue) Close(_ GIL) {
+	C.db_queue_free(q.q)
+	q.q = nil
+}
+
+// Submit queues a call of h with req (copied). slot comes back with the
+// result. Cost: one cgo crossing, one malloc and a copy of req.
+func (q *Queue) Submit(h *Handler, req []byte, slot int64) error {
+	var p *C.char
+	if len(req) > 0 {
+		p = (*C.char)(unsafe.Pointer(&req[0]))
+	}
+	if C.db_submit(q.q, toC(h.fn), toC(h.name), p, C.size_t(len(req)), C.int64_t(slot)) == nil {
+		return errors.New("databridge: out of memory queueing a call")
+	}
+	return nil
+}
+
+// Deliver queues future.set_result(value) (value in the wire format) for
+// the GIL thread. It takes over the reference to future.
+func (q *Queue) Deliver(future Object, value []byte) error {
+	if C.db_deliver(q.q, toC(future), (*C.char)(unsafe.Pointer(&value[0])), C.size_t(len(value))) < 0 {
+		return errors.New("databridge: out of memory delivering a response")
+	}
+	return nil
+}
+
+// Done is a list of finished calls, oldest first.
+type Done struct{ c *C.db_call }
+
+// TakeDone removes and returns the finished calls.
+func (q *Queue) TakeDone() Done { return Done{C.db_take_done(q.q)} }
+
+// Each calls f with every call's slot and response, then frees the list.
+func (d Done) Each(f func(slot int64, resp *server.Response)) {
+	for c := d.c; c != nil; c = c.next {
+		f(int64(c.slot), response(&c.result))
+	}
+	C.db_free_calls(d.c)
+}
