@@ -93,3 +93,33 @@ def test_handler_may_use_asyncio_primitives(app: App, client: TestClient) -> Non
         return list(await asyncio.gather(*(square(n) for n in range(5))))
 
     assert client.get("/gather").json() == [0, 1, 4, 9, 16]
+
+
+def test_async_handler_that_never_suspends_finishes_in_its_own_task(app: App, client: TestClient) -> None:
+    seen: list[object] = []
+
+    @app.get("/eager")
+    async def eager(request: dict[str, Any]) -> dict[str, bool]:
+        task = asyncio.current_task()
+        seen.append(task)
+        return {"has_task": task is not None}
+
+    assert client.get("/eager").json() == {"has_task": True}
+    assert client.get("/eager").json() == {"has_task": True}
+    assert seen[0] is not seen[1]  # one task per request
+    assert all(isinstance(t, asyncio.Task) and t.done() for t in seen)
+
+
+def test_tasks_created_by_a_handler_run_as_their_own_tasks(app: App, client: TestClient) -> None:
+    @app.get("/spawn")
+    async def spawn(request: dict[str, Any]) -> dict[str, bool]:
+        outer = asyncio.current_task()
+
+        async def child() -> object:
+            await asyncio.sleep(0)
+            return asyncio.current_task()
+
+        inner = await asyncio.create_task(child())
+        return {"distinct": inner is not outer and inner is not None}
+
+    assert client.get("/spawn").json() == {"distinct": True}
