@@ -1,0 +1,1 @@
+"""Benchmark suite for databridge (see bench/README.md)."""

@@ -1,0 +1,1 @@
+"""The same benchmark scenarios implemented for databridge and each peer server."""
