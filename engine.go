@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"log"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 	"github.com/databridge/databridge/pybridge"
 	"github.com/databridge/databridge/router"
 	"github.com/databridge/databridge/server"
+	"github.com/databridge/databridge/validate"
 	"github.com/databridge/databridge/wire"
 )
 
@@ -36,10 +38,23 @@ func newEngine() (*engine, error) {
 	return &engine{router: rt, loop: l, handler: server.NewHandler(rt, l, server.Config{})}, nil
 }
 
-func (e *engine) addRoute(gil pybridge.GIL, method, path string, fn pybridge.Object, name string) error {
+// addRoute registers a handler. spec, when not nil, is the route spec of
+// docs/route-spec.md: compiled now, it validates every request in Go and
+// gives the handler keyword arguments.
+func (e *engine) addRoute(gil pybridge.GIL, method, path string, fn pybridge.Object, name string, spec []byte) error {
+	label := strings.ToUpper(method) + " " + path + " (" + name + ")"
+	t := &loop.Target{}
+	if spec != nil {
+		v, err := validate.Compile(spec)
+		if err != nil {
+			return fmt.Errorf("%w (route %s)", err, label)
+		}
+		t.Validator = v
+	}
 	// Logs name the route by method, path and handler: GET /users/<id> (get_user).
-	h := pybridge.NewHandler(gil, fn, strings.ToUpper(method)+" "+path+" ("+name+")")
-	if _, err := e.router.Add(method, path, name, h); err != nil {
+	h := pybridge.NewHandler(gil, fn, label)
+	t.Handler = h
+	if _, err := e.router.Add(method, path, name, t); err != nil {
 		h.Close(gil)
 		return err
 	}

@@ -113,7 +113,7 @@ func dbEngineFree(h C.longlong) (rc C.int) {
 
 //export dbAddRoute
 func dbAddRoute(h C.longlong, method *C.char, mlen C.Py_ssize_t, path *C.char, plen C.Py_ssize_t,
-	handler *C.PyObject, name *C.char, nlen C.Py_ssize_t) (rc C.int) {
+	handler *C.PyObject, name *C.char, nlen C.Py_ssize_t, spec *C.char, slen C.Py_ssize_t) (rc C.int) {
 	gil, failed := pybridge.Held(), false
 	defer func() { rc = status(failed) }()
 	defer pybridge.Recover(gil, &failed)
@@ -122,7 +122,11 @@ func dbAddRoute(h C.longlong, method *C.char, mlen C.Py_ssize_t, path *C.char, p
 		failed = true
 		return
 	}
-	if err := e.addRoute(gil, str(method, mlen), str(path, plen), obj(handler), str(name, nlen)); err != nil {
+	var specJSON []byte
+	if spec != nil {
+		specJSON = C.GoBytes(unsafe.Pointer(spec), C.int(slen))
+	}
+	if err := e.addRoute(gil, str(method, mlen), str(path, plen), obj(handler), str(name, nlen), specJSON); err != nil {
 		pybridge.SetError(gil, pybridge.ValueError, err.Error())
 		failed = true
 	}

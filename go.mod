@@ -6,4 +6,6 @@ require (
 	github.com/go-python/cpy3 v0.2.0
 	github.com/goccy/go-json v0.10.5
 	github.com/gorilla/mux v1.8.1
+	github.com/santhosh-tekuri/jsonschema/v6 v6.0.2
+	golang.org/x/text v0.14.0
 )

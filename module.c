@@ -42,16 +42,18 @@ static PyObject *m_engine_free(PyObject *self, PyObject *arg) {
 
 static PyObject *m_add_route(PyObject *self, PyObject *args) {
     long long h;
-    const char *method, *path, *name;
-    Py_ssize_t mlen, plen, nlen;
+    const char *method, *path, *name, *spec = NULL;
+    Py_ssize_t mlen, plen, nlen, slen = 0;
     PyObject *handler;
-    if (!PyArg_ParseTuple(args, "Ls#s#Os#:add_route", &h, &method, &mlen, &path, &plen, &handler, &name, &nlen))
+    if (!PyArg_ParseTuple(args, "Ls#s#Os#|z#:add_route", &h, &method, &mlen, &path, &plen, &handler, &name, &nlen,
+                          &spec, &slen))
         return NULL;
     if (!PyCallable_Check(handler)) {
         PyErr_SetString(PyExc_TypeError, "handler must be callable");
         return NULL;
     }
-    if (dbAddRoute(h, (char *)method, mlen, (char *)path, plen, handler, (char *)name, nlen) < 0) return NULL;
+    if (dbAddRoute(h, (char *)method, mlen, (char *)path, plen, handler, (char *)name, nlen, (char *)spec, slen) < 0)
+        return NULL;
     Py_RETURN_NONE;
 }
 

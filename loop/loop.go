@@ -66,7 +66,8 @@ func (l *Loop) Close(gil pybridge.GIL) {
 func (l *Loop) Call(route *router.Route, request []byte) *server.Response {
 	w := waiterPool.Get().(*waiter)
 	slot := l.slots.add(w)
-	if err := l.queue.Submit(route.Handler.(*pybridge.Handler), request, slot); err != nil {
+	t := route.Handler.(*Target)
+	if err := l.queue.Submit(t.Handler, request, t.Validator != nil, slot); err != nil {
 		l.slots.take(slot)
 		waiterPool.Put(w)
 		return nil // the server answers 500

@@ -71,20 +71,34 @@ static void start_task(PyObject *awaitable, PyObject *route, PyObject *loop, voi
     out->task = task; /* the call keeps it alive until its callback runs */
 }
 
-void db_invoke(PyObject *handler, PyObject *route, const char *req, size_t req_len, PyObject *loop,
-               void *token, db_result *out) {
+void db_invoke(PyObject *handler, PyObject *route, const char *req, size_t req_len, int kwargs,
+               PyObject *loop, void *token, db_result *out) {
     db_result_reset(out);
     if (init_names() < 0) {
         db_internal_error(out, "handler", route);
         return;
     }
-    PyObject *request = db_decode(req, req_len);
-    if (request == NULL) {
-        db_internal_error(out, "handler", route);
-        return;
+    PyObject *res;
+    if (kwargs) { /* handler(request, **converted_params) */
+        PyObject *values[2];
+        if (db_decode_values(req, req_len, values, 2) < 0) {
+            db_internal_error(out, "handler", route);
+            return;
+        }
+        PyObject *args = PyTuple_Pack(1, values[0]);
+        res = args ? PyObject_Call(handler, args, values[1]) : NULL;
+        Py_XDECREF(args);
+        Py_DECREF(values[0]);
+        Py_DECREF(values[1]);
+    } else {
+        PyObject *request = db_decode(req, req_len);
+        if (request == NULL) {
+            db_internal_error(out, "handler", route);
+            return;
+        }
+        res = PyObject_CallOneArg(handler, request);
+        Py_DECREF(request);
     }
-    PyObject *res = PyObject_CallOneArg(handler, request);
-    Py_DECREF(request);
     if (res == NULL) {
         db_handler_raised(out, route);
         return;

@@ -81,12 +81,16 @@ func (r *Result) Free() {
 // leaves the response in r (the path a Queue takes, without the queue: for
 // tests and benchmarks). A handler task that suspends is an error here.
 // Cost: one cgo crossing, whatever the handler does.
-func Invoke(_ GIL, h *Handler, req []byte, loop Object, r *Result) {
+func Invoke(_ GIL, h *Handler, req []byte, kwargs bool, loop Object, r *Result) {
 	var p *C.char
 	if len(req) > 0 {
 		p = (*C.char)(unsafe.Pointer(&req[0]))
 	}
-	C.db_invoke(toC(h.fn), toC(h.name), p, C.size_t(len(req)), toC(loop), nil, r.c)
+	kw := C.int(0)
+	if kwargs {
+		kw = 1
+	}
+	C.db_invoke(toC(h.fn), toC(h.name), p, C.size_t(len(req)), kw, toC(loop), nil, r.c)
 }
 
 // Response copies the result into Go memory.

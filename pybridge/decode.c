@@ -167,6 +167,23 @@ static PyObject *decode_value(reader *r, int depth) {
     return NULL;
 }
 
+/* Decodes exactly n consecutive values into out[0..n-1] (new references). */
+int db_decode_values(const char *data, size_t len, PyObject **out, int n) {
+    reader r = {(const unsigned char *)data, (const unsigned char *)data + len};
+    for (int i = 0; i < n; i++) {
+        out[i] = decode_value(&r, 0);
+        if (out[i] == NULL) {
+            while (i-- > 0) Py_CLEAR(out[i]);
+            return -1;
+        }
+    }
+    if (r.p != r.end) {
+        for (int i = 0; i < n; i++) Py_CLEAR(out[i]);
+        return corrupt();
+    }
+    return 0;
+}
+
 PyObject *db_decode(const char *data, size_t len) {
     reader r = {(const unsigned char *)data, (const unsigned char *)data + len};
     PyObject *v = decode_value(&r, 0);

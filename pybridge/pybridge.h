@@ -43,6 +43,7 @@ typedef struct db_call {
     PyObject *future;  /* owned: a delivery, not a handler call */
     PyObject *task;    /* owned while the handler's task runs */
     int64_t slot;      /* the waiting goroutine's slot in Go */
+    int kwargs;        /* req holds the request dict, then a dict of keyword arguments */
     db_result result;
     char *req;
     size_t req_len;
@@ -54,7 +55,8 @@ int db_queue_wake_fd(db_queue *q);
 int db_queue_done_fd(db_queue *q);
 int db_queue_attach(db_queue *q, PyObject *loop);
 void db_queue_detach(db_queue *q);
-db_call *db_submit(db_queue *q, PyObject *handler, PyObject *label, const char *req, size_t len, int64_t slot);
+db_call *db_submit(db_queue *q, PyObject *handler, PyObject *label, const char *req, size_t len, int64_t slot,
+                   int kwargs);
 int db_deliver(db_queue *q, PyObject *future, const char *value, size_t len);
 db_call *db_take_done(db_queue *q);
 void db_free_calls(db_call *list);
@@ -64,6 +66,7 @@ extern PyMethodDef db_task_done_def;
 /* decode.c: the wire format (see package wire) to Python objects. */
 int db_set_keys(const char **keys, const int *lens, int n);
 PyObject *db_decode(const char *data, size_t len);
+int db_decode_values(const char *data, size_t len, PyObject **out, int n);
 
 /* json.c: Python objects to JSON text. */
 int db_json_encode(db_buf *b, PyObject *obj);
@@ -71,7 +74,7 @@ int db_json_encode(db_buf *b, PyObject *obj);
 /* response.c / call.c: running handlers and converting what they return. */
 int db_configure(PyObject *response_class, PyObject *http_error_class,
                  PyObject *report, PyObject *jsonable);
-void db_invoke(PyObject *handler, PyObject *route, const char *req, size_t req_len,
+void db_invoke(PyObject *handler, PyObject *route, const char *req, size_t req_len, int kwargs,
                PyObject *loop, void *token, db_result *out);
 void db_finish_task(PyObject *task, PyObject *route, db_result *out);
 int db_resolve(PyObject *future, const char *data, size_t len);

@@ -75,7 +75,7 @@ func run(t *testing.T, result string, req []byte) (status int, header map[string
 		defer h.Close(gil)
 		r := NewResult()
 		defer r.Free()
-		Invoke(gil, h, req, nil, r)
+		Invoke(gil, h, req, false, nil, r)
 		resp := r.Response()
 		status, body = resp.Status, string(resp.Body)
 		header = map[string]string{}
@@ -246,7 +246,7 @@ func BenchmarkInvoke(b *testing.B) {
 				b.ReportAllocs()
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
-					Invoke(gil, h, req, nil, r)
+					Invoke(gil, h, req, false, nil, r)
 					_ = r.Response()
 				}
 			})

@@ -104,12 +104,14 @@ static db_call *new_call(db_queue *q, const char *data, size_t len) {
 
 /* Any thread, no GIL: queues a handler call. handler and label are
  * borrowed (the engine keeps them alive). Returns NULL when out of memory. */
-db_call *db_submit(db_queue *q, PyObject *handler, PyObject *label, const char *req, size_t len, int64_t slot) {
+db_call *db_submit(db_queue *q, PyObject *handler, PyObject *label, const char *req, size_t len, int64_t slot,
+                   int kwargs) {
     db_call *c = new_call(q, req, len);
     if (c == NULL) return NULL;
     c->handler = handler;
     c->label = label;
     c->slot = slot;
+    c->kwargs = kwargs;
     push_in(q, c);
     return c;
 }
@@ -194,7 +196,7 @@ PyObject *db_drain(db_queue *q) {
             db_free_calls(c);
             continue;
         }
-        db_invoke(c->handler, c->label, c->req, c->req_len, q->loop, c, &c->result);
+        db_invoke(c->handler, c->label, c->req, c->req_len, c->kwargs, q->loop, c, &c->result);
         if (c->result.task != NULL) { /* suspended: task_done publishes it */
             c->task = c->result.task;
             c->result.task = NULL;

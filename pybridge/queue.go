@@ -62,14 +62,19 @@ func (q *Queue) Close(_ GIL) {
 	q.q = nil
 }
 
-// Submit queues a call of h with req (copied). slot comes back with the
-// result. Cost: one cgo crossing, one malloc and a copy of req.
-func (q *Queue) Submit(h *Handler, req []byte, slot int64) error {
+// Submit queues a call of h with req (copied): the request dict, followed
+// by a dict of keyword arguments when kwargs is set. slot comes back with
+// the result. Cost: one cgo crossing, one malloc and a copy of req.
+func (q *Queue) Submit(h *Handler, req []byte, kwargs bool, slot int64) error {
 	var p *C.char
 	if len(req) > 0 {
 		p = (*C.char)(unsafe.Pointer(&req[0]))
 	}
-	if C.db_submit(q.q, toC(h.fn), toC(h.name), p, C.size_t(len(req)), C.int64_t(slot)) == nil {
+	kw := C.int(0)
+	if kwargs {
+		kw = 1
+	}
+	if C.db_submit(q.q, toC(h.fn), toC(h.name), p, C.size_t(len(req)), C.int64_t(slot), kw) == nil {
 		return errors.New("databridge: out of memory queueing a call")
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/databridge/databridge/router"
+	"github.com/databridge/databridge/validate"
 	"github.com/databridge/databridge/wire"
 )
 
@@ -52,6 +53,9 @@ type scratch struct {
 	body  []byte       // the request body as read
 	names []string     // header names, to sort
 	seen  keySet       // names already written to a first-value dict
+
+	bodyJSON bool             // the body was parsed as JSON
+	check    validate.Request // the validator's view of the request
 }
 
 // maxPooledBytes bounds the buffers a pooled scratch keeps, so that one
@@ -115,6 +119,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	s.enc.Reset()
 	if msg := encodeRequest(s, req, &m); msg != "" {
 		writeError(w, http.StatusBadRequest, errorBody(msg))
+		return
+	}
+	if body := validateRequest(s, req, &m); body != nil {
+		writeError(w, http.StatusUnprocessableEntity, body)
 		return
 	}
 

@@ -63,7 +63,8 @@ func encodeRequest(s *scratch, req *http.Request, m *router.Match) string {
 	}
 
 	e.Key(wire.KeyBody)
-	if isJSON(mediaType) && len(s.body) > 0 {
+	s.bodyJSON = isJSON(mediaType) && len(s.body) > 0
+	if s.bodyJSON {
 		if err := wire.AppendJSON(e, s.body); err != nil {
 			return "invalid JSON body: " + jsonMessage(err)
 		}

@@ -31,9 +31,15 @@ def canonical_path(path: str) -> str:
 
 def engine_new() -> int: ...
 def engine_free(engine: int) -> None: ...
-def add_route(engine: int, method: str, path: str, handler: Callable[..., Any], name: str) -> None:
-    """Register a handler. ValueError for a malformed path or a path already
-    registered for the method."""
+def add_route(
+    engine: int, method: str, path: str, handler: Callable[..., Any], name: str, spec: str | None = None
+) -> None:
+    """Register a handler. ValueError for a malformed path, a path already
+    registered for the method, or an invalid spec.
+
+    ``spec`` is the route spec (JSON, docs/route-spec.md): Go then validates
+    every request before Python runs (answering 422 itself) and calls
+    ``handler(request, **params)`` with the converted parameters."""
 
 def attach(engine: int, loop: asyncio.AbstractEventLoop) -> tuple[int, object]:
     """Bind the engine to ``loop`` (running on this thread) and return
