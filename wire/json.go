@@ -64,8 +64,49 @@ func AppendJSON(e *Encoder, data []byte) error {
 
 // jsonFrame is an array or object that has been opened and not yet closed.
 type jsonFrame struct {
-	at int // offset in buf of the container's header
-	n  int // entries (values or key/value pairs) seen so far
+	at   int // offset in buf of the container's header
+	n    int // entries (values or key/value pairs) seen so far
+	keys int // for an object: where its keys start in the parse's key list
+
+	// For an object with more than linearKeys keys: the keys seen, so that
+	// duplicate detection stays linear in the object's size.
+	set map[string]struct{}
+}
+
+// linearKeys is the object size up to which duplicate keys are found by
+// comparing with each earlier key (no allocation).
+const linearKeys = 16
+
+// keySpan locates a decoded key in buf.
+type keySpan struct{ start, end int }
+
+// duplicateKey reports whether the key just appended to buf (the Str value
+// that starts at at) repeats a key of the object top. RFC 8259 leaves
+// duplicates to the parser; Python would keep the last one silently, which
+// lets two parsers of one body disagree, so databridge rejects them.
+func duplicateKey(buf []byte, at int, top *jsonFrame, keys []keySpan) ([]keySpan, bool) {
+	key := keySpan{at + 5, len(buf)} // after the tag and the uint32 length
+	k := buf[key.start:key.end]
+	own := keys[top.keys:]
+	if top.set == nil && len(own) < linearKeys {
+		for _, other := range own {
+			if string(buf[other.start:other.end]) == string(k) {
+				return keys, true
+			}
+		}
+		return append(keys, key), false
+	}
+	if top.set == nil {
+		top.set = make(map[string]struct{}, 2*linearKeys)
+		for _, other := range own {
+			top.set[string(buf[other.start:other.end])] = struct{}{}
+		}
+	}
+	if _, dup := top.set[string(k)]; dup {
+		return keys, true
+	}
+	top.set[string(k)] = struct{}{}
+	return keys, false
 }
 
 func appendJSON(buf, data []byte) ([]byte, error) {
@@ -76,6 +117,8 @@ func appendJSON(buf, data []byte) ([]byte, error) {
 	}
 	var small [32]jsonFrame
 	stack := small[:0]
+	var smallKeys [64]keySpan
+	keys := smallKeys[:0]
 	var err error
 
 	i := skipJSONSpace(data, 0)
@@ -108,10 +151,9 @@ func appendJSON(buf, data []byte) ([]byte, error) {
 				i++
 				break // an empty container is a complete value
 			}
-			stack = append(stack, jsonFrame{at: at})
+			stack = append(stack, jsonFrame{at: at, keys: len(keys)})
 			if c == '{' {
-				buf, i, err = appendJSONKey(buf, data, i)
-				if err != nil {
+				if buf, keys, i, err = appendObjectKey(buf, data, i, &stack[len(stack)-1], keys); err != nil {
 					return buf, err
 				}
 			}
@@ -163,7 +205,7 @@ func appendJSON(buf, data []byte) ([]byte, error) {
 			if c == ',' {
 				i = skipJSONSpace(data, i+1)
 				if obj {
-					if buf, i, err = appendJSONKey(buf, data, i); err != nil {
+					if buf, keys, i, err = appendObjectKey(buf, data, i, top, keys); err != nil {
 						return buf, err
 					}
 				}
@@ -173,10 +215,26 @@ func appendJSON(buf, data []byte) ([]byte, error) {
 				return buf, jsonUnexpected(data, i)
 			}
 			binary.LittleEndian.PutUint32(buf[top.at+1:], uint32(top.n))
+			keys = keys[:top.keys]
 			stack = stack[:len(stack)-1]
 			i++
 		}
 	}
+}
+
+// appendObjectKey appends the key at data[i] of the object top, rejecting a
+// key the object already has.
+func appendObjectKey(buf, data []byte, i int, top *jsonFrame, keys []keySpan) ([]byte, []keySpan, int, error) {
+	at, start := len(buf), i
+	buf, i, err := appendJSONKey(buf, data, i)
+	if err != nil {
+		return buf, keys, i, err
+	}
+	keys, dup := duplicateKey(buf, at, top, keys) // the key is all of buf[at:]
+	if dup {
+		return buf, keys, i, &SyntaxError{Msg: "duplicate key " + strconv.Quote(string(buf[at+5:])), Offset: int64(start)}
+	}
+	return buf, keys, i, nil
 }
 
 // appendJSONKey reads an object key at data[i], the ':' after it and the
