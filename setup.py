@@ -4,6 +4,11 @@
 into one shared object that CPython imports as an extension module. libpython
 is deliberately left unlinked: the interpreter that imports the module
 provides every Py* symbol. Every command is echoed.
+
+The docs page's Swagger UI files (package data, databridge/static/swagger-ui/)
+are written by tools/swagger_assets.py with npm: into the build for wheels
+(build_py), into python/databridge/ for in-place builds (build_ext --inplace,
+develop). Without npm the build still succeeds, with a warning.
 """
 
 from __future__ import annotations
@@ -17,10 +22,14 @@ from pathlib import Path
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
+from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "tools"))
 from cgoenv import cgo_env  # noqa: E402
+import swagger_assets  # noqa: E402
+
+SWAGGER_DIR = Path("databridge", "static", "swagger-ui")
 
 
 class GoExtension(Extension):
@@ -32,6 +41,11 @@ class GoExtension(Extension):
 
 
 class build_go_ext(build_ext):
+    def run(self) -> None:
+        super().run()
+        if self.inplace:
+            swagger_assets.ensure(ROOT / "python" / SWAGGER_DIR)
+
     def build_extension(self, ext: Extension) -> None:
         if not isinstance(ext, GoExtension):
             return super().build_extension(ext)
@@ -54,7 +68,15 @@ class build_go_ext(build_ext):
         return cgo_env(Path(self.build_temp).resolve() / "pkgconfig")
 
 
+class build_py_with_assets(build_py):
+    """build_py, then the Swagger UI files into the built package."""
+
+    def run(self) -> None:
+        super().run()
+        swagger_assets.ensure(Path(self.build_lib) / SWAGGER_DIR)
+
+
 setup(
     ext_modules=[GoExtension("databridge._core", package=".")],
-    cmdclass={"build_ext": build_go_ext},
+    cmdclass={"build_ext": build_go_ext, "build_py": build_py_with_assets},
 )

@@ -17,11 +17,15 @@ import logging
 from . import _core
 from .app import App
 from .exceptions import HTTPError
+from .params import Header, Path, Query, RequestValidator
 from .responses import Response, jsonable
 from .routing import Route, Router
 from .server import Server
 
-__all__ = ["App", "HTTPError", "Response", "Route", "Router", "Server", "__version__"]
+__all__ = [
+    "App", "HTTPError", "Header", "Path", "Query", "RequestValidator", "Response", "Route", "Router", "Server",
+    "__version__",
+]
 
 __version__ = "0.1.0"
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from . import _core
+import weakref
+from typing import Any
+
+from . import _core, openapi
 from .routing import Route, Router
 from .server import Server
 
@@ -12,29 +15,92 @@ __all__ = ["App"]
 class App(Router):
     """A databridge application.
 
-    >>> app = App()
+    >>> app = App(title="Users API", version="1.0")
     >>> @app.get("/users/{user_id}")
-    ... def get_user(request):
-    ...     return {"id": request["path_params"]["user_id"]}
+    ... def get_user(request, user_id: str):
+    ...     return {"id": user_id}
 
     Each route is registered with the engine as soon as it is added, so a
-    malformed or duplicate path fails at the decorator. ``title`` and
-    ``version`` describe the API (for OpenAPI).
+    malformed or duplicate path fails at the decorator. ``title``,
+    ``version`` and ``description`` describe the API in its OpenAPI
+    document, :meth:`openapi`, served at ``openapi_url``; ``docs_url`` serves
+    Swagger UI for it, from assets shipped in the package. ``None`` turns
+    either off (the docs page needs the document).
     """
 
-    def __init__(self, *, title: str = "databridge", version: str = "0.1.0") -> None:
+    def __init__(
+        self,
+        *,
+        title: str = "databridge",
+        version: str = "0.1.0",
+        description: str | None = None,
+        docs_url: str | None = "/docs",
+        openapi_url: str | None = "/openapi.json",
+    ) -> None:
         super().__init__()
+        for key, url in (("docs_url", docs_url), ("openapi_url", openapi_url)):
+            if url is not None and (not isinstance(url, str) or not url.startswith("/")):
+                raise ValueError(f'databridge: App({key}={url!r}) must be None or a path starting with "/"')
         self.title = title
         self.version = version
+        self.description = description
+        self.docs_url = docs_url
+        self.openapi_url = openapi_url
+        self._openapi: dict[str, Any] | None = None
+        # (method, canonical path) -> (what the app serves there, the App option)
+        self._builtin: dict[tuple[str, str], tuple[str, str]] = {}
         self._engine: int = _core.engine_new()
+        self._add_builtin_routes()
 
     def run(self, host: str = "127.0.0.1", port: int = 8000) -> None:
         """Serve until Ctrl+C or SIGTERM, then finish requests in flight and
         return. See :class:`databridge.Server` for more control."""
         Server(self, host, port).run()
 
+    def openapi(self) -> dict[str, Any]:
+        """The OpenAPI 3.1 document of the routes (made once, and again after
+        routes are added). The same dict is returned each time: changes to
+        it are served at ``openapi_url``."""
+        if self._openapi is None:
+            self._openapi = openapi.build(self)
+        return self._openapi
+
+    # -- internals --------------------------------------------------------
+
     def _register(self, route: Route) -> None:
-        _core.add_route(self._engine, route.method, route.path, route.handler, route.name)
+        try:
+            _core.add_route(self._engine, route.method, route.path, route.endpoint, route.name, route.spec)
+        except ValueError as exc:
+            if route.spec is not None and route.path not in str(exc):
+                raise ValueError(f'databridge: route "{route.method} {route.path}": {exc}') from exc
+            raise
+        self._openapi = None
+
+    def _add_all(self, routes: list[Route]) -> None:
+        for route in routes:
+            builtin = self._builtin.get((route.method, _core.canonical_path(route.path)))
+            if builtin is not None:
+                what, option = builtin
+                raise ValueError(
+                    f'databridge: route "{route.path}" is already registered for {route.method}: '
+                    f"the app serves {what} there (move it with App({option}=...) or turn it off with App({option}=None))"
+                )
+        super()._add_all(routes)
+
+    def _add_builtin_routes(self) -> None:
+        """The OpenAPI document and the docs page with its assets. They are
+        not in :attr:`routes` (nor in the document)."""
+        app = weakref.ref(self)  # the engine holds the handlers: no cycle through it
+        served: list[tuple[str, Any, str, str]] = []
+        if self.openapi_url is not None:
+            served.append((self.openapi_url, openapi.document_handler(app), "the OpenAPI document", "openapi_url"))
+            if self.docs_url is not None:
+                served.append((self.docs_url, openapi.docs_handler(app), "the API docs page", "docs_url"))
+                for asset, handler in openapi.asset_handlers():
+                    served.append((openapi.asset_url(self.docs_url, asset), handler, "a docs asset", "docs_url"))
+        for path, handler, what, option in served:
+            _core.add_route(self._engine, "GET", path, handler, f"databridge.{handler.__name__}", None)
+            self._builtin[("GET", _core.canonical_path(path))] = (what, option)
 
     def __del__(self) -> None:
         engine = self.__dict__.pop("_engine", None)  # absent if __init__ failed

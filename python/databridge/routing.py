@@ -10,6 +10,10 @@
 Paths take ``{name}`` or ``<name>`` parameters and the typed converters
 ``<int:name>``, ``<float:name>``, ``<uuid:name>`` and ``<path:name>``. Paths
 are matched exactly: ``/a`` and ``/a/`` are different routes.
+
+Handler parameters after ``request`` are filled from the request by name
+and type, checked by the engine first (see :mod:`databridge.params`); every
+decorator takes the options of :class:`RouteOptions`.
 """
 
 from __future__ import annotations
@@ -18,12 +22,21 @@ import dataclasses
 import functools
 import inspect
 import re
+import sys
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from . import _core
+from .params import RequestValidator
+from .validation import Plan, plan_route
 
-__all__ = ["Route", "Router"]
+if TYPE_CHECKING:
+    if sys.version_info >= (3, 11):
+        from typing import Unpack
+    else:
+        from typing_extensions import Unpack
+
+__all__ = ["Route", "Router", "RouteOptions"]
 
 Handler = Callable[..., Any]
 H = TypeVar("H", bound=Handler)
@@ -32,15 +45,67 @@ H = TypeVar("H", bound=Handler)
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 
+class RouteOptions(TypedDict, total=False):
+    """Keyword options of every route decorator and of :meth:`Router.add_route`
+    (the decorators also take ``name``, the route's name, which defaults to
+    the handler's qualified name).
+
+    - ``body``: the JSON body's schema: a pydantic model, a dataclass, a
+      TypedDict or a JSON Schema dict; the parameter named ``body`` (or
+      annotated with the model) receives it, built.
+    - ``validator``: a :class:`~databridge.RequestValidator`.
+    - ``summary``, ``description``, ``tags``: for OpenAPI (summary and
+      description default to the docstring's first line and the rest).
+    - ``response_model``, ``status_code``: the success response, for
+      OpenAPI only (default: the return annotation, and 200).
+    - ``include_in_schema``: False leaves the route out of OpenAPI.
+    """
+
+    body: Any
+    validator: RequestValidator | None
+    summary: str | None
+    description: str | None
+    tags: Iterable[str] | None
+    response_model: Any
+    status_code: int | None
+    include_in_schema: bool
+
+
+class NamedRouteOptions(RouteOptions, total=False):
+    name: str | None
+
+
+_OPTIONS = NamedRouteOptions.__required_keys__ | NamedRouteOptions.__optional_keys__
+
+
 @dataclasses.dataclass(frozen=True)
 class Route:
-    """One handler for one method and full path (prefixes included)."""
+    """One handler for one method and full path (prefixes included), with
+    its options. :attr:`endpoint` is what the engine calls and
+    :attr:`spec` the route spec it validates with (None: no validation)."""
 
     method: str
     path: str
     handler: Handler
     name: str
     is_async: bool
+    body: Any = None
+    validator: RequestValidator | None = None
+    summary: str | None = None
+    description: str | None = None
+    tags: tuple[str, ...] = ()
+    response_model: Any = None
+    status_code: int | None = None
+    include_in_schema: bool = True
+    plan: Plan | None = dataclasses.field(default=None, compare=False, repr=False)
+
+    @property
+    def endpoint(self) -> Handler:
+        return self.plan.endpoint if self.plan is not None else self.handler
+
+    @property
+    def spec(self) -> str | None:
+        return self.plan.spec if self.plan is not None else None
 
 
 class Router:
@@ -63,12 +128,12 @@ class Router:
 
     # -- registering ------------------------------------------------------
 
-    def add_route(self, method: str, path: str, handler: H, name: str | None = None) -> H:
+    def add_route(self, method: str, path: str, handler: H, name: str | None = None, **options: Unpack[RouteOptions]) -> H:
         """Register ``handler`` for ``method`` and ``path``; return the handler."""
-        self._add_all([self._route(method, path, handler, name)])
+        self._add_all([self._route(method, path, handler, NamedRouteOptions(**options, name=name))])
         return handler
 
-    def route(self, path: str, methods: Iterable[str] = ("GET",), *, name: str | None = None) -> Callable[[H], H]:
+    def route(self, path: str, methods: Iterable[str] = ("GET",), **options: Unpack[NamedRouteOptions]) -> Callable[[H], H]:
         """Decorator: register the handler for ``path`` and each of ``methods``.
 
         Either every method is registered or, on an error, none is.
@@ -80,38 +145,38 @@ class Router:
             raise ValueError(f'databridge: route "{path}": methods is empty')
 
         def decorator(handler: H) -> H:
-            self._add_all([self._route(method, path, handler, name) for method in methods])
+            self._add_all([self._route(method, path, handler, options) for method in methods])
             return handler
 
         return decorator
 
-    def get(self, path: str, *, name: str | None = None) -> Callable[[H], H]:
+    def get(self, path: str, **options: Unpack[NamedRouteOptions]) -> Callable[[H], H]:
         """Decorator: register the handler for GET (which also answers HEAD)."""
-        return self.route(path, ["GET"], name=name)
+        return self.route(path, ["GET"], **options)
 
-    def post(self, path: str, *, name: str | None = None) -> Callable[[H], H]:
+    def post(self, path: str, **options: Unpack[NamedRouteOptions]) -> Callable[[H], H]:
         """Decorator: register the handler for POST."""
-        return self.route(path, ["POST"], name=name)
+        return self.route(path, ["POST"], **options)
 
-    def put(self, path: str, *, name: str | None = None) -> Callable[[H], H]:
+    def put(self, path: str, **options: Unpack[NamedRouteOptions]) -> Callable[[H], H]:
         """Decorator: register the handler for PUT."""
-        return self.route(path, ["PUT"], name=name)
+        return self.route(path, ["PUT"], **options)
 
-    def patch(self, path: str, *, name: str | None = None) -> Callable[[H], H]:
+    def patch(self, path: str, **options: Unpack[NamedRouteOptions]) -> Callable[[H], H]:
         """Decorator: register the handler for PATCH."""
-        return self.route(path, ["PATCH"], name=name)
+        return self.route(path, ["PATCH"], **options)
 
-    def delete(self, path: str, *, name: str | None = None) -> Callable[[H], H]:
+    def delete(self, path: str, **options: Unpack[NamedRouteOptions]) -> Callable[[H], H]:
         """Decorator: register the handler for DELETE."""
-        return self.route(path, ["DELETE"], name=name)
+        return self.route(path, ["DELETE"], **options)
 
-    def head(self, path: str, *, name: str | None = None) -> Callable[[H], H]:
+    def head(self, path: str, **options: Unpack[NamedRouteOptions]) -> Callable[[H], H]:
         """Decorator: register the handler for HEAD."""
-        return self.route(path, ["HEAD"], name=name)
+        return self.route(path, ["HEAD"], **options)
 
-    def options(self, path: str, *, name: str | None = None) -> Callable[[H], H]:
+    def options(self, path: str, **options: Unpack[NamedRouteOptions]) -> Callable[[H], H]:
         """Decorator: register the handler for OPTIONS."""
-        return self.route(path, ["OPTIONS"], name=name)
+        return self.route(path, ["OPTIONS"], **options)
 
     def include_router(self, router: Router) -> None:
         """Add every route of ``router`` under this router's prefix.
@@ -123,29 +188,35 @@ class Router:
             raise TypeError(f"databridge: include_router expects a Router, not {type(router).__name__}")
         if router is self:
             raise ValueError("databridge: a router cannot include itself")
-        self._add_all([dataclasses.replace(route, path=self.prefix + route.path) for route in router.routes])
+        self._add_all([_planned(dataclasses.replace(route, path=self.prefix + route.path)) for route in router.routes])
 
     # -- internals --------------------------------------------------------
 
-    def _route(self, method: str, path: str, handler: Handler, name: str | None) -> Route:
+    def _route(self, method: str, path: str, handler: Handler, options: NamedRouteOptions) -> Route:
         if not isinstance(path, str):
             raise TypeError(f"databridge: route path must be a str, not {type(path).__name__}")
         if not isinstance(method, str) or not _TOKEN.fullmatch(method):
             raise ValueError(f'databridge: route "{path}": {method!r} is not an HTTP method')
         if not callable(handler):
             raise TypeError(f'databridge: route "{path}": handler {handler!r} is not callable')
+        unknown = sorted(set(options) - _OPTIONS)
+        if unknown:
+            raise TypeError(f'databridge: route "{path}": unknown option {unknown[0]!r}')
+        name = options.get("name")
         if name is not None and not isinstance(name, str):
             raise TypeError(f'databridge: route "{path}": name must be a str, not {type(name).__name__}')
         full_path = self.prefix + path
         if not full_path.startswith("/") or (path and not path.startswith("/")):
             raise ValueError(f'databridge: route "{path}" must start with "/"')
-        return Route(
+        _core.canonical_path(full_path)  # a malformed path fails here, as itself
+        return _planned(Route(
             method=method.upper(),
             path=full_path,
             handler=handler,
             name=name if name is not None else _default_name(handler),
             is_async=_is_async(handler),
-        )
+            **_checked_options(path, options),
+        ))
 
     def _add_all(self, routes: list[Route]) -> None:
         """Check every route first, then register them all."""
@@ -162,6 +233,47 @@ class Router:
 
     def _register(self, route: Route) -> None:
         """Hook for subclasses that register each route somewhere else too."""
+
+
+def _checked_options(path: str, options: RouteOptions) -> dict[str, Any]:
+    """The OpenAPI and validation options of a route, checked."""
+    where = f'databridge: route "{path}"'
+    checked: dict[str, Any] = {}
+    for key in ("summary", "description"):
+        value = options.get(key)
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"{where}: {key} must be a str, not {type(value).__name__}")
+        checked[key] = value
+    tags = options.get("tags")
+    if tags is not None:
+        if isinstance(tags, str) or not all(isinstance(tag, str) for tag in tags):
+            raise TypeError(f'{where}: tags must be a list of str, such as ["users"]')
+        checked["tags"] = tuple(tags)
+    status = options.get("status_code")
+    if status is not None and (isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599):
+        raise ValueError(f"{where}: status_code {status!r} is not an HTTP status code (100-599)")
+    checked["status_code"] = status
+    include = options.get("include_in_schema", True)
+    if not isinstance(include, bool):
+        raise TypeError(f"{where}: include_in_schema must be a bool")
+    checked["include_in_schema"] = include
+    if options.get("response_model") is not None:
+        from ._schema import schema_of
+
+        try:
+            schema_of(options["response_model"], mode="serialization")
+        except TypeError as exc:
+            raise TypeError(f"{where}: response_model: {exc}") from None
+    checked["response_model"] = options.get("response_model")
+    checked["body"] = options.get("body")
+    checked["validator"] = options.get("validator")
+    return checked
+
+
+def _planned(route: Route) -> Route:
+    """``route`` with its validation plan, made for its full path."""
+    plan = plan_route(route.method, route.path, route.handler, route.is_async, route.body, route.validator)
+    return dataclasses.replace(route, plan=plan)
 
 
 def _default_name(handler: Handler) -> str:
