@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """databridge benchmark suite: one command, every server, every scenario.
 
-    python bench/run.py            # full run, about 15 minutes
+    python bench/run.py            # full run, about 17 minutes
     python bench/run.py --quick    # sanity run, under 3 minutes
     python bench/run.py --memory   # also the one-off RSS growth scenario
 
@@ -48,6 +48,7 @@ VENV_PYTHON = VENV_DIR / "bin" / "python"
 GOSERVER_BIN = VENV_DIR / "goserver"
 REQUIREMENTS = BENCH_DIR / "requirements.txt"
 ECHO_LUA = BENCH_DIR / "echo.lua"
+USERS_LUA = BENCH_DIR / "users.lua"
 LOG_DIR = BENCH_DIR / "results" / "logs"
 RESULTS_MD = BENCH_DIR / "RESULTS.md"
 RESULTS_JSON = BENCH_DIR / "results.json"
@@ -72,6 +73,11 @@ PEERS_PACKAGES = (
 # Mirrors bench/apps/_common.py (kept literal here: run.py must not import the apps).
 TEXT_10K = "0123456789abcdef" * 640
 SLEEP_SECONDS = 0.001
+# The body of the validated scenario, exactly as bench/users.lua sends it.
+USERS_BODY = b'{"name": "Ada Lovelace", "age": 36, "email": "ada@example.com"}'
+# Servers with a validation layer: the validated and invalid scenarios run only
+# on these (the Go server checks by hand); the others are reported as n/a.
+VALIDATING_SERVERS = (DATABRIDGE, GO, "fastapi")
 
 
 # --------------------------------------------------------------------------- #
@@ -93,7 +99,13 @@ def echo_body() -> bytes:
 
 @dataclass(frozen=True)
 class Scenario:
-    """One request shape, the same in every server."""
+    """One request shape, the same in every server.
+
+    ``servers``: the servers that implement it (None: all); the others are
+    reported as n/a with ``not_applicable``. The body is compared
+    (``expected_json``, ``expected_text``, ``expected_contains``) only for the
+    servers in ``body_checked_for`` (None: all); the others only by status.
+    """
 
     name: str
     title: str
@@ -103,13 +115,23 @@ class Scenario:
     expected_status: int = 200
     expected_json: Any = None
     expected_text: str | None = None
+    expected_contains: str | None = None
     body: bytes | None = None
-    lua: bool = False
+    lua: Path | None = None
+    servers: tuple[str, ...] | None = None
+    not_applicable: str = ""
+    body_checked_for: tuple[str, ...] | None = None
 
     @property
     def errors_expected(self) -> bool:
         """True when every response is supposed to be non-2xx (wrk counts them)."""
         return self.expected_status >= 300
+
+    def applies_to(self, server: str) -> bool:
+        return self.servers is None or server in self.servers
+
+    def checks_body_of(self, server: str) -> bool:
+        return self.body_checked_for is None or server in self.body_checked_for
 
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -141,7 +163,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "/echo",
         expected_json=json.loads(echo_body()),
         body=echo_body(),
-        lua=True,
+        lua=ECHO_LUA,
     ),
     Scenario(
         "sleep",
@@ -164,6 +186,29 @@ SCENARIOS: tuple[Scenario, ...] = (
         "GET",
         "/users/abc",
         expected_status=404,
+    ),
+    Scenario(
+        "validated",
+        "8. POST /users (JSON body validated by a pydantic model, 201)",
+        "POST",
+        "/users",
+        expected_status=201,
+        expected_json={"name": "Ada Lovelace"},
+        body=USERS_BODY,
+        lua=USERS_LUA,
+        servers=VALIDATING_SERVERS,
+        not_applicable="no validation layer",
+    ),
+    Scenario(
+        "invalid",
+        "9. GET /search?q=x&limit=500 (limit > le=100: 422)",
+        "GET",
+        "/search?q=x&limit=500",
+        expected_status=422,
+        expected_contains='"less_than_equal"',
+        servers=VALIDATING_SERVERS,
+        not_applicable="no validation layer",
+        body_checked_for=(DATABRIDGE, GO),  # FastAPI's 422 body has its own shape
     ),
 )
 SCENARIOS_BY_NAME = {s.name: s for s in SCENARIOS}
@@ -270,7 +315,7 @@ class WrkRun:
 
 @dataclass
 class Measurement:
-    """One server under one scenario. status: ok | wrong | failed | skipped."""
+    """One server under one scenario. status: ok | wrong | failed | n/a."""
 
     server: str
     scenario: str
@@ -694,12 +739,18 @@ class ServerProcess:
 
 
 def check_response(
-    port: int, scenario: Scenario, notes: list[str] | None = None
+    port: int, scenario: Scenario, notes: list[str] | None = None, server: str = ""
 ) -> str | None:
     """One urllib request; None when status and body are right, else what is wrong.
 
+    The status must be the scenario's ``expected_status`` (200, 201, 404, 422...);
+    the body is compared only when the scenario checks ``server``'s body.
     A Content-Type other than the expected one is not "wrong" (the issue compares status
     and body) but is added to ``notes``.
+
+    Raises BenchError on a 501 the scenario does not expect: the app says it cannot
+    serve the scenario (databridge's app without the validation API), so the server
+    is reported as failed, not wrong.
     """
     url = f"http://{HOST}:{port}{scenario.path}"
     headers = {"Content-Type": "application/json"} if scenario.body is not None else {}
@@ -721,8 +772,23 @@ def check_response(
         )
     except (urllib.error.URLError, OSError) as error:
         return f"request failed: {error}"
+    if status == 501 and scenario.expected_status != 501:
+        try:
+            reason = json.loads(body).get("detail") or body.decode(errors="replace")
+        except (ValueError, AttributeError):
+            reason = body.decode(errors="replace")
+        raise BenchError(
+            f"the app cannot serve this scenario (501): {str(reason)[:400]}"
+        )
     if status != scenario.expected_status:
         return f"status {status}, expected {scenario.expected_status} (body {body[:120]!r})"
+    if not scenario.checks_body_of(server):
+        return None
+    if (
+        scenario.expected_contains is not None
+        and scenario.expected_contains.encode() not in body
+    ):
+        return f"body {body[:160]!r} does not contain {scenario.expected_contains}"
     if scenario.expected_json is not None:
         try:
             got = json.loads(body)
@@ -737,7 +803,7 @@ def check_response(
         return f"body of {len(body)} bytes differs from the expected {len(scenario.expected_text)}-byte text"
     wanted = (
         "application/json"
-        if scenario.expected_json is not None
+        if scenario.expected_json is not None or scenario.expected_contains is not None
         else "text/plain"
         if scenario.expected_text
         else ""
@@ -811,7 +877,7 @@ def run_wrk(
     duration: float,
     cpu: int,
 ) -> WrkRun:
-    """``taskset -c CPU wrk -t1 -cN -dDs --latency [-s echo.lua] URL``.
+    """``taskset -c CPU wrk -t1 -cN -dDs --latency [-s SCRIPT.lua] URL``.
 
     wrk only takes whole seconds; for a fractional ``duration`` it is started with a
     longer -d and sent SIGINT on time, on which it stops and prints its usual report
@@ -820,8 +886,8 @@ def run_wrk(
     whole = float(duration).is_integer()
     argv = ["taskset", "-c", str(cpu), "wrk", "-t1", f"-c{scenario.connections}"]
     argv += [f"-d{int(duration) if whole else math.ceil(duration) + 5}s", "--latency"]
-    if scenario.lua:
-        argv += ["-s", str(ECHO_LUA)]
+    if scenario.lua is not None:
+        argv += ["-s", str(scenario.lua)]
     argv.append(f"http://{HOST}:{port}{scenario.path}")
     with wrk_process(argv) as wrk:
         try:
@@ -888,11 +954,11 @@ def measure(server: ServerProcess, scenario: Scenario, plan: Plan) -> Measuremen
     """Check, warm up, load and read the RSS of a running server."""
     spec = server.spec
     result = Measurement(spec.name, scenario.name, "ok")
-    problem = check_response(spec.port, scenario, result.notes)
-    if problem is not None:
-        result.status, result.detail = "wrong", problem
-        return result
     try:
+        problem = check_response(spec.port, scenario, result.notes, spec.name)
+        if problem is not None:
+            result.status, result.detail = "wrong", problem
+            return result
         if plan.warmup > 0:
             run_wrk(spec.port, scenario, plan.warmup, plan.load_cpu)
         else:
@@ -926,6 +992,8 @@ def measure(server: ServerProcess, scenario: Scenario, plan: Plan) -> Measuremen
 
 def describe(result: Measurement) -> str:
     """One line for the console."""
+    if result.status == "n/a":
+        return f"n/a ({result.detail})"
     if result.status != "ok":
         return f"{result.status.upper()}: {result.detail}"
     spread = ""
@@ -950,6 +1018,10 @@ def start_server(spec: ServerSpec, plan: Plan, tag: str) -> ServerProcess:
     return server
 
 
+def not_applicable(spec: ServerSpec, scenario: Scenario) -> Measurement:
+    return Measurement(spec.name, scenario.name, "n/a", scenario.not_applicable)
+
+
 def run_restarting(
     specs: list[ServerSpec],
     scenarios: list[Scenario],
@@ -961,7 +1033,9 @@ def run_restarting(
     for scenario in scenarios:
         log(f"\n== {scenario.title}")
         for spec in specs:
-            if spec.name in broken:
+            if not scenario.applies_to(spec.name):
+                result = not_applicable(spec, scenario)
+            elif spec.name in broken:
                 result = Measurement(
                     spec.name, scenario.name, "failed", broken[spec.name]
                 )
@@ -996,6 +1070,11 @@ def run_reusing(
         failure = broken.get(spec.name)
         try:
             for scenario in scenarios:
+                if not scenario.applies_to(spec.name):
+                    result = not_applicable(spec, scenario)
+                    results[scenario.name][spec.name] = result
+                    log(f"  {scenario.name:<12} {describe(result)}")
+                    continue
                 if failure is None and (server is None or not server.alive()):
                     tag = "reuse" if server is None else f"reuse-{scenario.name}"
                     if server is not None:  # it died: start it again
@@ -1151,6 +1230,18 @@ def evaluate_goals(results: dict[str, dict[str, Measurement]]) -> list[Goal]:
             rps_of(results, "notfound", GO),
             0.90,
         ),
+        (
+            "8 validated: ≥ 3× FastAPI",
+            rps_of(results, "validated", DATABRIDGE),
+            rps_of(results, "validated", "fastapi"),
+            3.0,
+        ),
+        (
+            "9 invalid: ≥ 0.90× pure Go",
+            rps_of(results, "invalid", DATABRIDGE),
+            rps_of(results, "invalid", GO),
+            0.90,
+        ),
     ]
     goals = []
     for description, ours, reference, target in rows:
@@ -1272,6 +1363,9 @@ def render_markdown(
         for spec in specs:
             m = results.get(scenario.name, {}).get(spec.name)
             if m is None:
+                continue
+            if m.status == "n/a":
+                lines.append(f"| {spec.name} | n/a | | | | | | {m.detail} |")
                 continue
             if m.status != "ok":
                 detail = m.detail.replace("|", "\\|").replace("\n", " ")[:300]
@@ -1491,7 +1585,8 @@ def prepare(specs: list[ServerSpec], args: argparse.Namespace) -> dict[str, str]
             )
     else:
         ensure_venv()
-        if names & set(PYTHON_PEERS):
+        # databridge's app needs pydantic (pinned there too) for scenario 8.
+        if names & {*PYTHON_PEERS, DATABRIDGE}:
             install_peers(args.reinstall)
         if DATABRIDGE in names:
             problem = install_databridge(args.reinstall)
@@ -1530,15 +1625,14 @@ def main(argv: list[str] | None = None) -> int:
             f"warning: the machine is busy (1-minute load average {load_before:.2f}); numbers will be noisy"
         )
     broken = prepare(list({s.name: s for s in specs + memory_specs}.values()), args)
-    starts = len(specs) if plan.reuse_server else len(specs) * len(scenarios)
+    pairs = sum(s.applies_to(spec.name) for s in scenarios for spec in specs)
+    starts = len(specs) if plan.reuse_server else pairs
     estimate = (
-        len(specs)
-        * len(scenarios)
-        * (plan.warmup + plan.runs * (plan.duration + 0.05) + 0.2)
-        + starts * 0.8
+        pairs * (plan.warmup + plan.runs * (plan.duration + 0.05) + 0.2) + starts * 0.8
     )
     log(
-        f"\n{len(scenarios)} scenarios × {len(specs)} servers, {plan.runs} runs × {plan.duration:g} s, "
+        f"\n{len(scenarios)} scenarios × {len(specs)} servers ({pairs} pairs that apply),"
+        f" {plan.runs} runs × {plan.duration:g} s, "
         f"warm-up {plan.warmup:g} s: about {estimate / 60:.1f} min of load"
         + (
             f" (+ memory scenario for {', '.join(memory_names)})"

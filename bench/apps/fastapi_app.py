@@ -6,10 +6,11 @@ against FastAPI at its best.
 """
 
 import asyncio
-from typing import Annotated, Any
+from typing import Annotated, Any, Optional
 
-from fastapi import Body, FastAPI
+from fastapi import Body, FastAPI, Query
 from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, Field
 
 from bench.apps._common import SLEEP_SECONDS, TEXT_10K
 
@@ -46,3 +47,22 @@ async def sleep() -> dict[str, bool]:
 @app.get("/10k", response_class=PlainTextResponse)
 async def text10k() -> str:
     return TEXT_10K
+
+
+class NewUser(BaseModel):
+    name: str = Field(min_length=1, max_length=50)
+    age: int = Field(ge=0, le=150)
+    email: Optional[str] = None
+
+
+@app.post("/users", status_code=201)
+async def create_user(user: NewUser) -> dict[str, str]:
+    return {"name": user.name}
+
+
+# limit=500 is a 422 from FastAPI's own validation (pydantic).
+@app.get("/search")
+async def search(
+    q: str, page: int = 1, limit: int = Query(10, ge=1, le=100)
+) -> dict[str, Any]:
+    return {"q": q, "page": page, "limit": limit}
