@@ -56,6 +56,7 @@ type scratch struct {
 
 	bodyJSON bool             // the body was parsed as JSON
 	check    validate.Request // the validator's view of the request
+	kwargs   wire.Encoder     // the handler's keyword arguments, after validation
 }
 
 // maxPooledBytes bounds the buffers a pooled scratch keeps, so that one
@@ -72,6 +73,9 @@ func putScratch(s *scratch) {
 	}
 	if cap(s.files.Buf) > maxPooledBytes {
 		s.files.Buf = nil
+	}
+	if cap(s.kwargs.Buf) > maxPooledBytes {
+		s.kwargs.Buf = nil
 	}
 	if cap(s.body) > maxPooledBytes {
 		s.body = nil
@@ -116,14 +120,29 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 
+	// A route without a body schema is validated before the request dict is
+	// built, so that a 422 costs no encoding; with one, after it, so that
+	// malformed JSON stays a 400 (the validator expects well-formed JSON).
+	v := validatorOf(m.Route)
+	if v != nil && !v.HasBody() {
+		if body := validateRequest(s, v, req, &m); body != nil {
+			writeError(w, http.StatusUnprocessableEntity, body)
+			return
+		}
+	}
 	s.enc.Reset()
 	if msg := encodeRequest(s, req, &m); msg != "" {
 		writeError(w, http.StatusBadRequest, errorBody(msg))
 		return
 	}
-	if body := validateRequest(s, req, &m); body != nil {
-		writeError(w, http.StatusUnprocessableEntity, body)
-		return
+	if v != nil {
+		if v.HasBody() {
+			if body := validateRequest(s, v, req, &m); body != nil {
+				writeError(w, http.StatusUnprocessableEntity, body)
+				return
+			}
+		}
+		s.enc.Buf = append(s.enc.Buf, s.kwargs.Buf...)
 	}
 
 	resp := h.call(m.Route, s.enc.Buf)

@@ -14,19 +14,19 @@ type RequestValidator interface {
 	RequestValidator() *validate.Validator
 }
 
-// validateRequest runs the route's validator, if it has one. On success it
-// appends the handler's keyword arguments after the request dict in s.enc
-// and returns nil; otherwise it returns the 422 body, and the backend must
-// not be called.
-func validateRequest(s *scratch, req *http.Request, m *router.Match) []byte {
-	rv, ok := m.Route.Handler.(RequestValidator)
-	if !ok {
-		return nil
+// validatorOf returns the route's validator, or nil.
+func validatorOf(route *router.Route) *validate.Validator {
+	if rv, ok := route.Handler.(RequestValidator); ok {
+		return rv.RequestValidator()
 	}
-	v := rv.RequestValidator()
-	if v == nil {
-		return nil
-	}
+	return nil
+}
+
+// validateRequest converts and validates the request for v. On success it
+// leaves the handler's keyword arguments in s.kwargs (the caller appends
+// them after the request dict) and returns nil; otherwise it returns the
+// 422 body, and the backend must not be called.
+func validateRequest(s *scratch, v *validate.Validator, req *http.Request, m *router.Match) []byte {
 	r := &s.check
 	*r = validate.Request{
 		Query:      req.URL.RawQuery,
@@ -36,7 +36,8 @@ func validateRequest(s *scratch, req *http.Request, m *router.Match) []byte {
 		Body:       s.body,
 		BodyIsJSON: s.bodyJSON,
 	}
-	details := v.Check(&s.enc, r)
+	s.kwargs.Reset()
+	details := v.Check(&s.kwargs, r)
 	*r = validate.Request{} // drop references to the request
 	if details != nil {
 		return validate.ErrorBody(details)

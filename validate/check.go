@@ -123,6 +123,10 @@ func (p *param) checkScalar(e *wire.Encoder, sc *scratch, i int, r *Request, ds 
 			if err := p.schema.Validate(inst); err != nil {
 				return appendSchemaErrors(ds, err, inst, p.in.String(), p.alias), false
 			}
+		} else if p.bounds != nil {
+			if typ, msg, ok := p.bounds.check(&x); !ok {
+				return append(ds, Detail{Loc: []any{p.in.String(), p.alias}, Msg: msg, Type: typ}), false
+			}
 		}
 	}
 	if len(ds) > 0 {

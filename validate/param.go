@@ -28,6 +28,9 @@ type param struct {
 	// schema validates the converted value; nil when the conversion alone
 	// guarantees validity (see trivial), which spares the library call.
 	schema *jsonschema.Schema
+	// bounds checks a schema that only adds simple bounds to what the
+	// conversion guarantees, without the library (schema is then nil).
+	bounds *bounds
 }
 
 func compileParam(c *schemaCompiler, sp specParam, name string) (param, error) {
@@ -62,7 +65,9 @@ func compileParam(c *schemaCompiler, sp specParam, name string) (param, error) {
 		return param{}, errors.New("invalid schema: " + err.Error())
 	}
 	if !trivial(doc) {
-		p.schema = compiled
+		if p.bounds = compileBounds(doc); p.bounds == nil {
+			p.schema = compiled
+		}
 	}
 	if m, ok := doc.(map[string]any); ok {
 		if d, ok := m["default"]; ok {
