@@ -4,29 +4,86 @@
  * (~10 objects) and one pass of the JSON encoder into a reused buffer. */
 #include "pybridge.h"
 
-static PyObject *s_create_task, *s_done, *s_add_done_callback, *s_result, *s_set_result;
-static PyObject *ensure_future;
+static PyObject *s_done, *s_add_done_callback, *s_result, *s_set_result;
+static PyObject *ensure_future, *task_type, *task_kwnames;
+#if PY_VERSION_HEX < 0x030C0000
+static PyObject *s_ready, *s_callback, *s_self, *s_pop, *s_run;
+#endif
 
 static int init_names(void) {
-    if (s_create_task != NULL) return 0;
-    s_create_task = PyUnicode_InternFromString("create_task");
+    if (s_done != NULL) return 0;
     s_done = PyUnicode_InternFromString("done");
     s_add_done_callback = PyUnicode_InternFromString("add_done_callback");
     s_result = PyUnicode_InternFromString("result");
     s_set_result = PyUnicode_InternFromString("set_result");
+#if PY_VERSION_HEX >= 0x030C0000
+    task_kwnames = Py_BuildValue("(ss)", "loop", "eager_start");
+#else
+    task_kwnames = Py_BuildValue("(s)", "loop");
+    s_ready = PyUnicode_InternFromString("_ready");
+    s_callback = PyUnicode_InternFromString("_callback");
+    s_self = PyUnicode_InternFromString("__self__");
+    s_pop = PyUnicode_InternFromString("pop");
+    s_run = PyUnicode_InternFromString("_run");
+#endif
     PyObject *asyncio = PyImport_ImportModule("asyncio");
-    if (asyncio == NULL) return -1;
+    if (asyncio == NULL || task_kwnames == NULL) return -1;
     ensure_future = PyObject_GetAttrString(asyncio, "ensure_future");
+    task_type = PyObject_GetAttrString(asyncio, "Task");
     Py_DECREF(asyncio);
-    return ensure_future ? 0 : -1;
+    return ensure_future && task_type ? 0 : -1;
+}
+
+/* new_task starts a handler's coroutine as an asyncio task and runs its
+ * first step at once, so a coroutine that never suspends is done on
+ * return, inside the batch, with asyncio.current_task() being its task.
+ * 3.12+: Task(coro, loop=loop, eager_start=True). Before: Task(coro,
+ * loop=loop) queues its first step with call_soon; that step, found as the
+ * handle just appended to the loop's ready queue, is run here instead (what
+ * 3.12's eager start does; drain runs in a reader callback, outside any
+ * task, as eager start requires). A loop without a _ready queue (not an
+ * asyncio loop) simply runs the task later.
+ * Measured on 3.11 pinned: an async hello from 39.5-40k to 42k requests/s
+ * (the Python task factory it replaces cost about 0.6 µs a call). */
+static PyObject *new_task(PyObject *coro, PyObject *loop) {
+#if PY_VERSION_HEX >= 0x030C0000
+    PyObject *args[3] = {coro, loop, Py_True};
+    return PyObject_Vectorcall(task_type, args, 1, task_kwnames);
+#else
+    PyObject *args[2] = {coro, loop};
+    PyObject *task = PyObject_Vectorcall(task_type, args, 1, task_kwnames);
+    if (task == NULL) return NULL;
+    PyObject *ready = PyObject_GetAttr(loop, s_ready);
+    if (ready == NULL) {
+        PyErr_Clear();
+        return task;
+    }
+    Py_ssize_t n = PyObject_Length(ready);
+    PyObject *handle = n > 0 ? PySequence_GetItem(ready, n - 1) : NULL;
+    PyObject *callback = handle ? PyObject_GetAttr(handle, s_callback) : NULL;
+    PyObject *owner = callback ? PyObject_GetAttr(callback, s_self) : NULL;
+    int ok = -1;
+    if (owner == task) {
+        PyObject *popped = PyObject_CallMethodNoArgs(ready, s_pop);
+        PyObject *r = popped ? PyObject_CallMethodNoArgs(handle, s_run) : NULL;
+        ok = r ? 0 : -1;
+        Py_XDECREF(popped);
+        Py_XDECREF(r);
+    }
+    Py_XDECREF(owner);
+    Py_XDECREF(callback);
+    Py_XDECREF(handle);
+    Py_DECREF(ready);
+    if (ok < 0) PyErr_Clear(); /* the step stays queued: the task runs later */
+    return task;
+#endif
 }
 
 /* token names the call to the task's done-callback (db_task_done_def). */
 static void start_task(PyObject *awaitable, PyObject *route, PyObject *loop, void *token, db_result *out) {
     PyObject *task;
     if (PyCoro_CheckExact(awaitable)) {
-        /* Goes through the loop's task factory: eager on 3.12+. */
-        task = PyObject_CallMethodOneArg(loop, s_create_task, awaitable);
+        task = new_task(awaitable, loop);
     } else {
         PyObject *kw = Py_BuildValue("{s:O}", "loop", loop);
         PyObject *args = kw ? PyTuple_Pack(1, awaitable) : NULL;

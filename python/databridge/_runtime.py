@@ -12,9 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import sys
-from collections.abc import Coroutine, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 from . import _core
 
@@ -22,41 +20,11 @@ __all__ = ["new_loop", "Attachment", "batch_scheduling"]
 
 
 def new_loop() -> asyncio.AbstractEventLoop:
-    """A fresh event loop whose tasks start eagerly where Python supports it
-    (3.12+), so a handler coroutine that never suspends finishes inside the
-    batch that started it."""
-    loop = asyncio.new_event_loop()
-    if sys.version_info >= (3, 12):
-        loop.set_task_factory(asyncio.eager_task_factory)  # type: ignore[attr-defined]
-    else:
-        loop.set_task_factory(_eager_task_factory)
-    return loop
-
-
-def _eager_task_factory(
-    loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], **kwargs: Any
-) -> asyncio.Task[Any]:
-    """What 3.12's ``asyncio.eager_task_factory`` does, for 3.10 and 3.11.
-
-    ``Task()`` schedules its first step with ``call_soon``; this runs that
-    step at once instead, so a coroutine that never suspends is done when
-    the factory returns, and one that suspends goes on as any task. The step
-    is the real ``Task.__step`` (so ``current_task()`` is the task), found
-    as the handle the constructor just appended to the loop's ready queue;
-    if it is not there (another event loop implementation), the task simply
-    runs later. Measured on 3.11, pinned: async hello 41k -> 43.5k rps.
-    """
-    task = asyncio.Task(coro, loop=loop, **kwargs)
-    ready = getattr(loop, "_ready", None)
-    # Only from outside any task (the engine's drain): a task created by a
-    # handler's own create_task() cannot start inside the running one.
-    # As in 3.12, only on a running loop.
-    if ready and loop.is_running() and asyncio.current_task(loop) is None:
-        handle = ready[-1]
-        if getattr(handle._callback, "__self__", None) is task:
-            ready.pop()
-            handle._run()
-    return task
+    """A fresh event loop for the GIL thread. Handler tasks start eagerly
+    whatever the Python version (the engine runs their first step inside the
+    batch that started them: see pybridge/call.c); other tasks behave as in
+    any asyncio program."""
+    return asyncio.new_event_loop()
 
 
 class Attachment:
