@@ -3,21 +3,16 @@ package server
 import (
 	"net/url"
 	"slices"
-	"strings"
 
+	"github.com/databridge/databridge/internal/urlquery"
 	"github.com/databridge/databridge/wire"
 )
 
-// maxQueryPairs bounds the pairs read from one query string or urlencoded
-// form, like net/url's default limit; later pairs are ignored.
-const maxQueryPairs = 10000
-
 // encodeFirstValues appends a dict of the first value of every name in a
 // query string (or an application/x-www-form-urlencoded body), in order of
-// first appearance. Pairs are parsed as url.ParseQuery does, keeping what
-// it parses when it also returns an error: a pair with a ";" or a bad
-// %-escape is skipped and the rest of the query still counts. The keys
-// written are recorded in seen, which must be empty.
+// first appearance, with url.ParseQuery's rules (see urlquery.Scan): a pair
+// with a ";" or a bad %-escape is skipped and the rest of the query still
+// counts. The keys written are recorded in seen, which must be empty.
 //
 // Allocations: url.QueryUnescape's result for text with escapes, and a map
 // in seen past keySetLinear names; plain text costs nothing.
@@ -25,25 +20,20 @@ func encodeFirstValues(e *wire.Encoder, seen *keySet, query string) {
 	at := len(e.Buf)
 	e.Dict(0)
 	n := 0
-	for pairs := 0; query != "" && pairs < maxQueryPairs; pairs++ {
-		var pair string
-		pair, query, _ = strings.Cut(query, "&")
-		if pair == "" || strings.Contains(pair, ";") {
-			continue
+	urlquery.Scan(query, func(k, raw string) bool {
+		if seen.has(k) {
+			return true
 		}
-		k, v, _ := strings.Cut(pair, "=")
-		k, err := url.QueryUnescape(k)
-		if err != nil || seen.has(k) {
-			continue
-		}
-		if v, err = url.QueryUnescape(v); err != nil {
-			continue // a later pair with this name may still give its first value
+		v, err := url.QueryUnescape(raw)
+		if err != nil {
+			return true // a later pair with this name may still give its first value
 		}
 		seen.add(k)
 		e.Str(k)
 		e.Str(v)
 		n++
-	}
+		return true
+	})
 	e.PatchCount(at, n)
 }
 

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/databridge/databridge/internal/urlquery"
+
 	"fmt"
 	"net/url"
 	"strings"
@@ -70,9 +72,9 @@ func TestFirstValues(t *testing.T) {
 	}
 }
 
-// TestFirstValuesLimit checks that pairs past maxQueryPairs are ignored.
+// TestFirstValuesLimit checks that pairs past urlquery.MaxPairs are ignored.
 func TestFirstValuesLimit(t *testing.T) {
-	pairs := make([]string, maxQueryPairs+5)
+	pairs := make([]string, urlquery.MaxPairs+5)
 	for i := range pairs {
 		pairs[i] = fmt.Sprintf("k%d=", i)
 	}
@@ -83,7 +85,7 @@ func TestFirstValuesLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(v.(dict)); n != maxQueryPairs {
-		t.Errorf("got %d names, want %d", n, maxQueryPairs)
+	if n := len(v.(dict)); n != urlquery.MaxPairs {
+		t.Errorf("got %d names, want %d", n, urlquery.MaxPairs)
 	}
 }

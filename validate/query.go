@@ -2,13 +2,10 @@ package validate
 
 import (
 	"net/url"
-	"strings"
 	"sync"
-)
 
-// maxQueryPairs bounds the pairs read from one query string, like the
-// server's own query parsing; later pairs are ignored.
-const maxQueryPairs = 10000
+	"github.com/databridge/databridge/internal/urlquery"
+)
 
 // hit is a value of a declared query param: the index of the param and the
 // unescaped value.
@@ -52,18 +49,9 @@ func putScratch(sc *scratch) {
 // escapes; plain text costs nothing. A value is unescaped only if it is
 // kept.
 func (sc *scratch) scanQuery(query string, names []string, params []int, all bool) {
-	for n := 0; query != "" && n < maxQueryPairs; n++ {
-		var p string
-		p, query, _ = strings.Cut(query, "&")
-		if p == "" || strings.Contains(p, ";") {
-			continue
-		}
-		k, val, _ := strings.Cut(p, "=")
-		k, err := url.QueryUnescape(k)
-		if err != nil {
-			continue
-		}
+	urlquery.Scan(query, func(k, val string) bool {
 		first := true
+		var err error
 		for i, name := range names {
 			if name != k {
 				continue
@@ -79,12 +67,13 @@ func (sc *scratch) scanQuery(query string, names []string, params []int, all boo
 		if all {
 			if first {
 				if val, err = url.QueryUnescape(val); err != nil {
-					continue
+					return true
 				}
 			}
 			sc.pairs = append(sc.pairs, pair{k, val})
 		}
-	}
+		return true
+	})
 }
 
 // first returns the first value of param i, if any.
