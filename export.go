@@ -79,6 +79,43 @@ func dbCanonicalPath(path *C.char, n C.Py_ssize_t) (out *C.PyObject) {
 	return (*C.PyObject)(unsafe.Pointer(pybridge.Str(gil, p.Canonical)))
 }
 
+//export dbParsePath
+func dbParsePath(path *C.char, n C.Py_ssize_t) (out *C.PyObject) {
+	gil, failed := pybridge.Held(), false
+	defer func() {
+		if failed {
+			out = nil
+		}
+	}()
+	defer pybridge.Recover(gil, &failed)
+	p, err := router.Parse(str(path, n))
+	if err != nil {
+		pybridge.SetError(gil, pybridge.ValueError, err.Error())
+		failed = true
+		return nil
+	}
+	// (plain, [(name, kind, regexp or None), ...]): a registration-time
+	// path, so plain cpy3 calls.
+	params := python3.PyList_New(len(p.Params))
+	for i, param := range p.Params {
+		regexp := python3.Py_None
+		if param.Regexp != "" {
+			regexp = python3.PyUnicode_FromString(param.Regexp)
+		} else {
+			regexp.IncRef()
+		}
+		item := python3.PyTuple_New(3)
+		python3.PyTuple_SetItem(item, 0, python3.PyUnicode_FromString(param.Name)) // steals
+		python3.PyTuple_SetItem(item, 1, python3.PyUnicode_FromString(param.Kind.String()))
+		python3.PyTuple_SetItem(item, 2, regexp)
+		python3.PyList_SetItem(params, i, item)
+	}
+	pair := python3.PyTuple_New(2)
+	python3.PyTuple_SetItem(pair, 0, python3.PyUnicode_FromString(p.Plain))
+	python3.PyTuple_SetItem(pair, 1, params)
+	return (*C.PyObject)(unsafe.Pointer(pair))
+}
+
 //export dbEngineNew
 func dbEngineNew() (h C.longlong) {
 	gil, failed := pybridge.Held(), false

@@ -28,6 +28,13 @@ static PyObject *m_canonical_path(PyObject *self, PyObject *args) {
     return dbCanonicalPath((char *)path, n);
 }
 
+static PyObject *m_parse_path(PyObject *self, PyObject *args) {
+    const char *path;
+    Py_ssize_t n;
+    if (!PyArg_ParseTuple(args, "s#:parse_path", &path, &n)) return NULL;
+    return dbParsePath((char *)path, n);
+}
+
 static PyObject *m_engine_new(PyObject *self, PyObject *unused) {
     long long h = dbEngineNew();
     return h ? PyLong_FromLongLong(h) : NULL;
@@ -125,6 +132,7 @@ static PyObject *m_inject(PyObject *self, PyObject *args) {
 static PyMethodDef methods[] = {
     {"configure", (PyCFunction)(void (*)(void))m_configure, METH_VARARGS | METH_KEYWORDS, NULL},
     {"canonical_path", m_canonical_path, METH_VARARGS, NULL},
+    {"parse_path", m_parse_path, METH_VARARGS, NULL},
     {"engine_new", m_engine_new, METH_NOARGS, NULL},
     {"engine_free", m_engine_free, METH_O, NULL},
     {"add_route", m_add_route, METH_VARARGS, NULL},

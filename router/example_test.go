@@ -32,7 +32,7 @@ func Example() {
 		m := r.Match(httptest.NewRequest(req.method, req.target, nil))
 		switch m.Status {
 		case 200:
-			fmt.Println(req.method, req.target, "->", m.Route.Name, m.Route.Pattern.Params, m.Values)
+			fmt.Println(req.method, req.target, "->", m.Route.Name, m.Route.Pattern.Plain, m.Values)
 		case 405:
 			fmt.Println(req.method, req.target, "->", m.Status, "Allow:", m.Allow)
 		default:
@@ -41,9 +41,9 @@ func Example() {
 	}
 	// Output:
 	// databridge: route "/users/{id:-?[0-9]+}" is already registered for GET
-	// GET /users/42 -> get_user [{user_id int}] [42]
-	// HEAD /users/-1 -> get_user [{user_id int}] [-1]
+	// GET /users/42 -> get_user /users/{user_id} [42]
+	// HEAD /users/-1 -> get_user /users/{user_id} [-1]
 	// GET /users/abc -> 404
 	// PUT /users/42 -> 405 Allow: DELETE, GET, HEAD
-	// GET /files/docs/a%20b.txt -> get_file [{name path}] [docs/a b.txt]
+	// GET /files/docs/a%20b.txt -> get_file /files/{name} [docs/a b.txt]
 }

@@ -8,8 +8,9 @@ import (
 
 // Param is one parameter of a Pattern.
 type Param struct {
-	Name string // a Python identifier, unique in its pattern
-	Kind Kind
+	Name   string // a Python identifier, unique in its pattern
+	Kind   Kind
+	Regexp string // the user's regexp of a {name:regexp} parameter, else ""
 }
 
 // Pattern is a parsed route path.
@@ -28,6 +29,9 @@ type Pattern struct {
 	Canonical string
 	// Params are the parameters in path order.
 	Params []Param
+	// Plain is the path with every parameter as a bare {name}, the form
+	// OpenAPI documents use: "/users/{user_id}".
+	Plain string
 }
 
 // Parse parses a route path. The syntax is described in the package
@@ -37,7 +41,7 @@ func Parse(path string) (*Pattern, error) {
 		return nil, errorf("route path %q must start with \"/\"", path)
 	}
 	p := &Pattern{Source: path}
-	var tpl, canon strings.Builder
+	var tpl, canon, plain strings.Builder
 	for i := 0; i < len(path); {
 		var name, expr string
 		var kind Kind
@@ -79,6 +83,7 @@ func Parse(path string) (*Pattern, error) {
 			}
 			tpl.WriteString(path[i : i+end])
 			canon.WriteString(path[i : i+end])
+			plain.WriteString(path[i : i+end])
 			i += end
 			continue
 		}
@@ -97,10 +102,16 @@ func Parse(path string) (*Pattern, error) {
 		}
 		writeVar(&tpl, name, expr)
 		writeVar(&canon, strconv.Itoa(len(p.Params)), expr)
-		p.Params = append(p.Params, Param{Name: name, Kind: kind})
+		plain.WriteString("{" + name + "}")
+		param := Param{Name: name, Kind: kind}
+		if custom {
+			param.Regexp = expr
+		}
+		p.Params = append(p.Params, param)
 	}
 	p.Template = tpl.String()
 	p.Canonical = canon.String()
+	p.Plain = plain.String()
 	return p, nil
 }
 

@@ -16,34 +16,34 @@ func TestParse(t *testing.T) {
 		{"/", "/", "/", nil},
 		{"/users/", "/users/", "/users/", nil},
 		// The four spellings of a string parameter.
-		{"/u/{id}", "/u/{id:[^/]+}", "/u/{0:[^/]+}", []Param{{"id", Str}}},
-		{"/u/<id>", "/u/{id:[^/]+}", "/u/{0:[^/]+}", []Param{{"id", Str}}},
-		{"/u/<str:id>", "/u/{id:[^/]+}", "/u/{0:[^/]+}", []Param{{"id", Str}}},
-		{"/u/<string:id>", "/u/{id:[^/]+}", "/u/{0:[^/]+}", []Param{{"id", Str}}},
+		{"/u/{id}", "/u/{id:[^/]+}", "/u/{0:[^/]+}", []Param{{"id", Str, ""}}},
+		{"/u/<id>", "/u/{id:[^/]+}", "/u/{0:[^/]+}", []Param{{"id", Str, ""}}},
+		{"/u/<str:id>", "/u/{id:[^/]+}", "/u/{0:[^/]+}", []Param{{"id", Str, ""}}},
+		{"/u/<string:id>", "/u/{id:[^/]+}", "/u/{0:[^/]+}", []Param{{"id", Str, ""}}},
 		// Typed converters.
-		{"/users/<int:user_id>", "/users/{user_id:-?[0-9]+}", "/users/{0:-?[0-9]+}", []Param{{"user_id", Int}}},
-		{"/p/<float:price>", `/p/{price:-?[0-9]+(?:\.[0-9]+)?}`, `/p/{0:-?[0-9]+(?:\.[0-9]+)?}`, []Param{{"price", Float}}},
-		{"/o/<uuid:id>", "/o/{id:" + uuidRegexp + "}", "/o/{0:" + uuidRegexp + "}", []Param{{"id", UUID}}},
-		{"/f/<path:rest>", "/f/{rest:(?s:.+)}", "/f/{0:(?s:.+)}", []Param{{"rest", Path}}},
+		{"/users/<int:user_id>", "/users/{user_id:-?[0-9]+}", "/users/{0:-?[0-9]+}", []Param{{"user_id", Int, ""}}},
+		{"/p/<float:price>", `/p/{price:-?[0-9]+(?:\.[0-9]+)?}`, `/p/{0:-?[0-9]+(?:\.[0-9]+)?}`, []Param{{"price", Float, ""}}},
+		{"/o/<uuid:id>", "/o/{id:" + uuidRegexp + "}", "/o/{0:" + uuidRegexp + "}", []Param{{"id", UUID, ""}}},
+		{"/f/<path:rest>", "/f/{rest:(?s:.+)}", "/f/{0:(?s:.+)}", []Param{{"rest", Path, ""}}},
 		// A mux regexp, with nested braces and a non-capturing group.
-		{"/v/{code:[A-Z]{3}}", "/v/{code:[A-Z]{3}}", "/v/{0:[A-Z]{3}}", []Param{{"code", Str}}},
-		{"/x/{ab:(?:a|b)c}", "/x/{ab:(?:a|b)c}", "/x/{0:(?:a|b)c}", []Param{{"ab", Str}}},
+		{"/v/{code:[A-Z]{3}}", "/v/{code:[A-Z]{3}}", "/v/{0:[A-Z]{3}}", []Param{{"code", Str, "[A-Z]{3}"}}},
+		{"/x/{ab:(?:a|b)c}", "/x/{ab:(?:a|b)c}", "/x/{0:(?:a|b)c}", []Param{{"ab", Str, "(?:a|b)c"}}},
 		// A regexp may contain ":" and "<": only the first ":" splits.
-		{"/t/{t:[0-9]{2}:[0-9]{2}}", "/t/{t:[0-9]{2}:[0-9]{2}}", "/t/{0:[0-9]{2}:[0-9]{2}}", []Param{{"t", Str}}},
-		{"/c/{op:<|>}", "/c/{op:<|>}", "/c/{0:<|>}", []Param{{"op", Str}}},
+		{"/t/{t:[0-9]{2}:[0-9]{2}}", "/t/{t:[0-9]{2}:[0-9]{2}}", "/t/{0:[0-9]{2}:[0-9]{2}}", []Param{{"t", Str, "[0-9]{2}:[0-9]{2}"}}},
+		{"/c/{op:<|>}", "/c/{op:<|>}", "/c/{0:<|>}", []Param{{"op", Str, "<|>"}}},
 		// Several parameters, mixed syntaxes: Params and positions in path order.
 		{
 			"/orgs/<org>/repos/{repo}/<int:n>",
 			"/orgs/{org:[^/]+}/repos/{repo:[^/]+}/{n:-?[0-9]+}",
 			"/orgs/{0:[^/]+}/repos/{1:[^/]+}/{2:-?[0-9]+}",
-			[]Param{{"org", Str}, {"repo", Str}, {"n", Int}},
+			[]Param{{"org", Str, ""}, {"repo", Str, ""}, {"n", Int, ""}},
 		},
 		// A parameter may be part of a segment; literal text keeps ":" and ".".
-		{"/file.<ext>", "/file.{ext:[^/]+}", "/file.{0:[^/]+}", []Param{{"ext", Str}}},
-		{"/a:b/<id>", "/a:b/{id:[^/]+}", "/a:b/{0:[^/]+}", []Param{{"id", Str}}},
+		{"/file.<ext>", "/file.{ext:[^/]+}", "/file.{0:[^/]+}", []Param{{"ext", Str, ""}}},
+		{"/a:b/<id>", "/a:b/{id:[^/]+}", "/a:b/{0:[^/]+}", []Param{{"id", Str, ""}}},
 		// Non-ASCII literals and names; "_" and keywords are identifiers.
-		{"/ünï/<ñame>", "/ünï/{ñame:[^/]+}", "/ünï/{0:[^/]+}", []Param{{"ñame", Str}}},
-		{"/<_>/<class>", "/{_:[^/]+}/{class:[^/]+}", "/{0:[^/]+}/{1:[^/]+}", []Param{{"_", Str}, {"class", Str}}},
+		{"/ünï/<ñame>", "/ünï/{ñame:[^/]+}", "/ünï/{0:[^/]+}", []Param{{"ñame", Str, ""}}},
+		{"/<_>/<class>", "/{_:[^/]+}/{class:[^/]+}", "/{0:[^/]+}/{1:[^/]+}", []Param{{"_", Str, ""}, {"class", Str, ""}}},
 	}
 	for _, tt := range tests {
 		p, err := Parse(tt.path)
@@ -51,7 +51,8 @@ func TestParse(t *testing.T) {
 			t.Errorf("Parse(%q): %v", tt.path, err)
 			continue
 		}
-		want := &Pattern{Source: tt.path, Template: tt.template, Canonical: tt.canonical, Params: tt.params}
+		want := &Pattern{Source: tt.path, Template: tt.template, Canonical: tt.canonical, Params: tt.params,
+			Plain: p.Plain} // Plain: see TestPlain
 		if !reflect.DeepEqual(p, want) {
 			t.Errorf("Parse(%q) =\n\t%+v, want\n\t%+v", tt.path, p, want)
 		}
@@ -203,6 +204,23 @@ func TestKind(t *testing.T) {
 	for name, k := range converters {
 		if _, err := Parse("/<" + name + ":x>"); err != nil {
 			t.Errorf("converter %q (%v): %v", name, k, err)
+		}
+	}
+}
+
+func TestPlain(t *testing.T) {
+	for path, want := range map[string]string{
+		"/":                                 "/",
+		"/users/<int:user_id>":              "/users/{user_id}",
+		"/v/{code:[A-Z]{3}}/<path:rest>":    "/v/{code}/{rest}",
+		"/orgs/<org>/repos/{repo}/file.<e>": "/orgs/{org}/repos/{repo}/file.{e}",
+	} {
+		p, err := Parse(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Plain != want {
+			t.Errorf("Parse(%q).Plain = %q, want %q", path, p.Plain, want)
 		}
 	}
 }

@@ -29,6 +29,13 @@ def canonical_path(path: str) -> str:
     """The identity of a route path: equal for ``/u/{id}`` and ``/u/<id>``.
     Raises ValueError (``databridge: ...``) for a malformed path."""
 
+def parse_path(path: str) -> tuple[str, list[tuple[str, str, str | None]]]:
+    """``(plain, params)`` of a route path, as the router parses it: plain
+    has every parameter as ``{name}`` (``/users/{user_id}``); each param is
+    ``(name, kind, regexp)`` with kind ``str``, ``int``, ``float``, ``uuid``
+    or ``path`` and regexp that of a ``{name:regexp}`` parameter, else None.
+    Raises ValueError (``databridge: ...``) for a malformed path."""
+
 def engine_new() -> int: ...
 def engine_free(engine: int) -> None: ...
 def add_route(

@@ -30,6 +30,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from . import _core
 from ._schema import (
     NoneType,
     is_dataclass_type,
@@ -98,39 +99,11 @@ class Plan:
 
 # -- paths ------------------------------------------------------------------
 
-_ANGLE_KINDS = {"str": "str", "string": "str", "int": "int", "float": "float", "uuid": "uuid", "path": "path"}
-
-
 def parse_path(path: str) -> tuple[list[PathParam], str]:
-    """The parameters of a (valid) route path, and its OpenAPI template
-    (every parameter as ``{name}``)."""
-    params: list[PathParam] = []
-    template: list[str] = []
-    i = 0
-    while i < len(path):
-        char = path[i]
-        if char == "{":
-            level, end = 0, i
-            for end in range(i, len(path)):
-                level += {"{": 1, "}": -1}.get(path[end], 0)
-                if level == 0:
-                    break
-            name, colon, expr = path[i + 1:end].partition(":")
-            params.append(PathParam(name, "str", expr if colon else None))
-            i = end + 1
-        elif char == "<":
-            end = path.index(">", i)
-            conv, colon, name = path[i + 1:end].partition(":")
-            if not colon:
-                conv, name = "str", conv
-            params.append(PathParam(name, _ANGLE_KINDS.get(conv, "str"), None))
-            i = end + 1
-        else:
-            template.append(char)
-            i += 1
-            continue
-        template.append("{" + params[-1].name + "}")
-    return params, "".join(template)
+    """The parameters of a route path, and its OpenAPI template (every
+    parameter as ``{name}``), as the engine's router parses it."""
+    template, params = _core.parse_path(path)
+    return [PathParam(name, kind, regexp) for name, kind, regexp in params], template
 
 
 _KIND_SCHEMAS: dict[str, dict[str, Any]] = {
