@@ -96,23 +96,30 @@ func Invoke(_ GIL, h *Handler, req []byte, kwargs bool, loop Object, r *Result) 
 // Response copies the result into Go memory.
 func (r *Result) Response() *server.Response { return response(r.c) }
 
-// response copies a C result into Go memory. Cost: one allocation for the
-// Response, one for the body and one per header name and value.
+// response copies a C result into Go memory. Cost for a typical JSON
+// response: two allocations, the Response (with room for one header) and
+// the body; the usual header name and values are constants.
 func response(c *C.db_result) *server.Response {
 	if c.status == 0 { // could not even build the 500
 		return &server.Response{Status: 500}
 	}
 	data := unsafe.Slice((*byte)(unsafe.Pointer(c.buf.data)), int(c.buf.len))
-	resp := &server.Response{Status: int(c.status)}
+	r := &responseWithHeader{}
+	resp := &r.Response
+	resp.Status = int(c.status)
 	if n := int(c.nheaders); n > 0 {
-		resp.Header = make([][2]string, n)
+		if n == 1 {
+			resp.Header = r.one[:]
+		} else {
+			resp.Header = make([][2]string, n)
+		}
 		off := 0
 		for i := 0; i < n; i++ {
 			nl := int(binary.LittleEndian.Uint32(data[off:]))
-			name := string(data[off+4 : off+4+nl])
+			name := known(data[off+4 : off+4+nl])
 			off += 4 + nl
 			vl := int(binary.LittleEndian.Uint32(data[off:]))
-			value := string(data[off+4 : off+4+vl])
+			value := known(data[off+4 : off+4+vl])
 			off += 4 + vl
 			resp.Header[i] = [2]string{name, value}
 		}
@@ -122,6 +129,28 @@ func response(c *C.db_result) *server.Response {
 		copy(resp.Body, data[int(c.body_off):int(c.body_off+c.body_len)])
 	}
 	return resp
+}
+
+// responseWithHeader allocates a Response and its only header together.
+type responseWithHeader struct {
+	server.Response
+	one [1][2]string
+}
+
+// known returns the header names and values that the encoder writes itself
+// as constants, and a copy of anything else.
+func known(b []byte) string {
+	switch string(b) { // no allocation: the compiler compares in place
+	case "content-type":
+		return "content-type"
+	case "application/json":
+		return "application/json"
+	case "text/plain; charset=utf-8":
+		return "text/plain; charset=utf-8"
+	case "application/octet-stream":
+		return "application/octet-stream"
+	}
+	return string(b)
 }
 
 // Resolve completes an asyncio future with a value given in the wire
