@@ -94,12 +94,13 @@ func Invoke(_ GIL, h *Handler, req []byte, kwargs bool, loop Object, r *Result) 
 }
 
 // Response copies the result into Go memory.
-func (r *Result) Response() *server.Response { return response(r.c) }
+func (r *Result) Response() *server.Response { return response(r.c, true) }
 
 // response copies a C result into Go memory. Cost for a typical JSON
 // response: two allocations, the Response (with room for one header) and
 // the body; the usual header name and values are constants.
-func response(c *C.db_result) *server.Response {
+// Without copyBody, the caller gives the Response its body (handOver).
+func response(c *C.db_result, copyBody bool) *server.Response {
 	if c.status == 0 { // could not even build the 500
 		return &server.Response{Status: 500}
 	}
@@ -124,7 +125,7 @@ func response(c *C.db_result) *server.Response {
 			resp.Header[i] = [2]string{name, value}
 		}
 	}
-	if c.body_len > 0 {
+	if c.body_len > 0 && copyBody {
 		resp.Body = make([]byte, int(c.body_len))
 		copy(resp.Body, data[int(c.body_off):int(c.body_off+c.body_len)])
 	}

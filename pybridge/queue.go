@@ -95,10 +95,41 @@ type Done struct{ c *C.db_call }
 // TakeDone removes and returns the finished calls.
 func (q *Queue) TakeDone() Done { return Done{C.db_take_done(q.q)} }
 
-// Each calls f with every call's slot and response, then frees the list.
+// zeroCopyBody is the body size from which a response is written straight
+// from the C buffer, which is freed once it is written (Response.Release),
+// instead of being copied into Go memory: a 10 KB body saved a copy and a
+// 10 KB allocation per request.
+const zeroCopyBody = 4096
+
+// Each calls f with every call's slot and response, then frees the list
+// (but for the bodies handed over without a copy).
 func (d Done) Each(f func(slot int64, resp *server.Response)) {
-	for c := d.c; c != nil; c = c.next {
-		f(int64(c.slot), response(&c.result))
+	var free, last *C.db_call
+	for c := d.c; c != nil; {
+		next := c.next
+		c.next = nil
+		if c.result.body_len >= zeroCopyBody {
+			f(int64(c.slot), handOver(c))
+		} else {
+			f(int64(c.slot), response(&c.result, true))
+			if last == nil {
+				free = c
+			} else {
+				last.next = c
+			}
+			last = c
+		}
+		c = next
 	}
-	C.db_free_calls(d.c)
+	C.db_free_calls(free)
+}
+
+// handOver makes a Response whose body is the call's C buffer; Release
+// frees the call. Cost: the Response, the closure, one cgo call to free.
+func handOver(c *C.db_call) *server.Response {
+	resp := response(&c.result, false)
+	r := &c.result
+	resp.Body = unsafe.Slice((*byte)(unsafe.Pointer(r.buf.data)), int(r.buf.len))[int(r.body_off):int(r.body_off+r.body_len)]
+	resp.Release = func() { C.db_free_calls(c) }
+	return resp
 }

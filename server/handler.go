@@ -151,6 +151,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	writeResponse(w, req, resp)
+	if resp.Release != nil {
+		resp.Release()
+	}
 }
 
 // call runs the backend, turning a panic or a nil response into nil.
@@ -168,6 +171,9 @@ func (h *handler) call(route *router.Route, request []byte) (resp *Response) {
 	}
 	if resp.Status < 100 || resp.Status > 999 {
 		logger.Printf("backend returned invalid status %d for route %q", resp.Status, routeName(route))
+		if resp.Release != nil {
+			resp.Release()
+		}
 		return nil
 	}
 	return resp

@@ -11,6 +11,9 @@ type Response struct {
 	Status int
 	Header [][2]string // in order; names as the handler gave them
 	Body   []byte
+	// Release, when set, is called once the response has been written or
+	// dropped: Body may point into memory that it frees.
+	Release func()
 }
 
 // writeResponse writes r to w. Header names are canonicalised and kept in

@@ -90,6 +90,15 @@ def text(request: dict[str, Any]) -> str:
     return "hello, world"
 
 
+@app.get("/big/<int:n>")
+def big(request: dict[str, Any]) -> Any:
+    """n bytes of text whose content depends on n (bodies from 4 KB on are
+    written from the engine's C buffer without a copy); ?bytes=1 for bytes."""
+    n = request["path_params"]["n"]
+    body = (f"{n}:" + "abcdefghij" * (n // 10 + 1))[:n]
+    return body.encode() if request["query_params"].get("bytes") else body
+
+
 @app.route("/echo", methods=["GET", "POST"])
 def echo(request: dict[str, Any]) -> dict[str, Any]:
     """The parts of the request a socket test checks."""
