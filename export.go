@@ -14,11 +14,10 @@ package main
 import "C"
 
 import (
+	"errors"
 	"runtime/cgo"
 	"time"
 	"unsafe"
-
-	python3 "github.com/go-python/cpy3"
 
 	"github.com/databridge/databridge/pybridge"
 	"github.com/databridge/databridge/router"
@@ -28,238 +27,193 @@ func main() {}
 
 func obj(p *C.PyObject) pybridge.Object { return pybridge.FromC(unsafe.Pointer(p)) }
 
+func toC(o pybridge.Object) *C.PyObject { return (*C.PyObject)(unsafe.Pointer(o)) }
+
 func str(p *C.char, n C.Py_ssize_t) string { return C.GoStringN(p, C.int(n)) }
 
-// engineOf resolves a handle from Python; a stale or forged one raises.
-func engineOf(gil pybridge.GIL, h C.longlong) *engine {
-	defer func() {
-		if recover() != nil {
-			pybridge.SetError(gil, pybridge.ValueError, "databridge: invalid engine handle")
+// call runs f with the GIL token and reports whether it succeeded. A Go
+// panic becomes a Python RuntimeError; an error f returns without having
+// raised becomes one too. On failure a Python exception is always set.
+func call(f func(gil pybridge.GIL) error) (ok bool) {
+	gil, failed := pybridge.Held(), true
+	defer func() { ok = !failed }()
+	defer pybridge.Recover(gil, &failed)
+	if err := f(gil); err != nil {
+		if !pybridge.ErrorSet(gil) {
+			pybridge.SetError(gil, pybridge.RuntimeError, err.Error())
 		}
-	}()
-	e, _ := cgo.Handle(h).Value().(*engine)
-	if e == nil {
-		pybridge.SetError(gil, pybridge.ValueError, "databridge: invalid engine handle")
+		return
 	}
-	return e
+	failed = false
+	return
 }
 
-// status turns failure into the C convention: -1 with a Python error set.
-func status(failed bool) C.int {
-	if failed {
-		return -1
+var errHandle = errors.New("databridge: invalid engine handle")
+
+// withEngine is call for the methods that take an engine handle; a stale or
+// forged handle raises ValueError.
+func withEngine(h C.longlong, f func(gil pybridge.GIL, e *engine) error) bool {
+	return call(func(gil pybridge.GIL) error {
+		e, _ := handleValue(h).(*engine)
+		if e == nil {
+			return pybridge.Raise(gil, pybridge.ValueError, errHandle)
+		}
+		return f(gil, e)
+	})
+}
+
+func handleValue(h C.longlong) (v any) {
+	defer func() { recover() }() // cgo.Handle.Value panics on an unknown handle
+	return cgo.Handle(h).Value()
+}
+
+// status is the C convention for a method without a result: 0, or -1 with
+// a Python exception set.
+func status(ok bool) C.int {
+	if ok {
+		return 0
 	}
-	return 0
+	return -1
 }
 
 //export dbConfigure
-func dbConfigure(response, httpError, report, jsonable *C.PyObject) (rc C.int) {
-	gil, failed := pybridge.Held(), false
-	defer func() { rc = status(failed) }()
-	defer pybridge.Recover(gil, &failed)
-	failed = pybridge.Configure(gil, obj(response), obj(httpError), obj(report), obj(jsonable)) != nil
-	return
+func dbConfigure(response, httpError, report, jsonable *C.PyObject) C.int {
+	return status(call(func(gil pybridge.GIL) error {
+		return pybridge.Configure(gil, obj(response), obj(httpError), obj(report), obj(jsonable))
+	}))
 }
 
 //export dbCanonicalPath
-func dbCanonicalPath(path *C.char, n C.Py_ssize_t) (out *C.PyObject) {
-	gil, failed := pybridge.Held(), false
-	defer func() {
-		if failed {
-			out = nil
+func dbCanonicalPath(path *C.char, n C.Py_ssize_t) *C.PyObject {
+	var out pybridge.Object
+	if !call(func(gil pybridge.GIL) error {
+		p, err := router.Parse(str(path, n))
+		if err != nil {
+			return pybridge.Raise(gil, pybridge.ValueError, err)
 		}
-	}()
-	defer pybridge.Recover(gil, &failed)
-	p, err := router.Parse(str(path, n))
-	if err != nil {
-		pybridge.SetError(gil, pybridge.ValueError, err.Error())
-		failed = true
+		out = pybridge.Str(gil, p.Canonical)
+		return nil
+	}) {
 		return nil
 	}
-	return (*C.PyObject)(unsafe.Pointer(pybridge.Str(gil, p.Canonical)))
+	return toC(out)
 }
 
 //export dbParsePath
-func dbParsePath(path *C.char, n C.Py_ssize_t) (out *C.PyObject) {
-	gil, failed := pybridge.Held(), false
-	defer func() {
-		if failed {
-			out = nil
+func dbParsePath(path *C.char, n C.Py_ssize_t) *C.PyObject {
+	var out pybridge.Object
+	if !call(func(gil pybridge.GIL) error {
+		p, err := router.Parse(str(path, n))
+		if err != nil {
+			return pybridge.Raise(gil, pybridge.ValueError, err)
 		}
-	}()
-	defer pybridge.Recover(gil, &failed)
-	p, err := router.Parse(str(path, n))
-	if err != nil {
-		pybridge.SetError(gil, pybridge.ValueError, err.Error())
-		failed = true
+		out = pybridge.PathTuple(gil, p)
+		return nil
+	}) {
 		return nil
 	}
-	// (plain, [(name, kind, regexp or None), ...]): a registration-time
-	// path, so plain cpy3 calls.
-	params := python3.PyList_New(len(p.Params))
-	for i, param := range p.Params {
-		regexp := python3.Py_None
-		if param.Regexp != "" {
-			regexp = python3.PyUnicode_FromString(param.Regexp)
-		} else {
-			regexp.IncRef()
-		}
-		item := python3.PyTuple_New(3)
-		python3.PyTuple_SetItem(item, 0, python3.PyUnicode_FromString(param.Name)) // steals
-		python3.PyTuple_SetItem(item, 1, python3.PyUnicode_FromString(param.Kind.String()))
-		python3.PyTuple_SetItem(item, 2, regexp)
-		python3.PyList_SetItem(params, i, item)
-	}
-	pair := python3.PyTuple_New(2)
-	python3.PyTuple_SetItem(pair, 0, python3.PyUnicode_FromString(p.Plain))
-	python3.PyTuple_SetItem(pair, 1, params)
-	return (*C.PyObject)(unsafe.Pointer(pair))
+	return toC(out)
 }
 
 //export dbEngineNew
-func dbEngineNew() (h C.longlong) {
-	gil, failed := pybridge.Held(), false
-	defer func() {
-		if failed {
-			h = 0
+func dbEngineNew() C.longlong {
+	var h C.longlong
+	if !call(func(gil pybridge.GIL) error {
+		e, err := newEngine()
+		if err != nil {
+			return pybridge.Raise(gil, pybridge.OSError, err)
 		}
-	}()
-	defer pybridge.Recover(gil, &failed)
-	e, err := newEngine()
-	if err != nil {
-		pybridge.SetError(gil, pybridge.OSError, "databridge: "+err.Error())
-		failed = true
+		h = C.longlong(cgo.NewHandle(e))
+		return nil
+	}) {
 		return 0
 	}
-	return C.longlong(cgo.NewHandle(e))
+	return h
 }
 
 //export dbEngineFree
-func dbEngineFree(h C.longlong) (rc C.int) {
-	gil, failed := pybridge.Held(), false
-	defer func() { rc = status(failed) }()
-	defer pybridge.Recover(gil, &failed)
-	if e := engineOf(gil, h); e != nil {
+func dbEngineFree(h C.longlong) C.int {
+	return status(withEngine(h, func(gil pybridge.GIL, e *engine) error {
 		e.close(gil)
 		cgo.Handle(h).Delete()
-	} else {
-		failed = true
-	}
-	return
+		return nil
+	}))
 }
 
 //export dbAddRoute
 func dbAddRoute(h C.longlong, method *C.char, mlen C.Py_ssize_t, path *C.char, plen C.Py_ssize_t,
-	handler *C.PyObject, name *C.char, nlen C.Py_ssize_t, spec *C.char, slen C.Py_ssize_t) (rc C.int) {
-	gil, failed := pybridge.Held(), false
-	defer func() { rc = status(failed) }()
-	defer pybridge.Recover(gil, &failed)
-	e := engineOf(gil, h)
-	if e == nil {
-		failed = true
-		return
-	}
-	var specJSON []byte
-	if spec != nil {
-		specJSON = C.GoBytes(unsafe.Pointer(spec), C.int(slen))
-	}
-	if err := e.addRoute(gil, str(method, mlen), str(path, plen), obj(handler), str(name, nlen), specJSON); err != nil {
-		pybridge.SetError(gil, pybridge.ValueError, err.Error())
-		failed = true
-	}
-	return
+	handler *C.PyObject, name *C.char, nlen C.Py_ssize_t, spec *C.char, slen C.Py_ssize_t) C.int {
+	return status(withEngine(h, func(gil pybridge.GIL, e *engine) error {
+		var specJSON []byte
+		if spec != nil {
+			specJSON = C.GoBytes(unsafe.Pointer(spec), C.int(slen))
+		}
+		err := e.addRoute(gil, str(method, mlen), str(path, plen), obj(handler), str(name, nlen), specJSON)
+		if err != nil {
+			return pybridge.Raise(gil, pybridge.ValueError, err)
+		}
+		return nil
+	}))
 }
 
 //export dbAttach
-func dbAttach(h C.longlong, asyncio *C.PyObject) (out *C.PyObject) {
-	gil, failed := pybridge.Held(), false
-	defer func() {
-		if failed {
-			out = nil
+func dbAttach(h C.longlong, asyncio *C.PyObject) *C.PyObject {
+	var out pybridge.Object
+	if !withEngine(h, func(gil pybridge.GIL, e *engine) error {
+		queue, err := e.loop.Attach(gil, obj(asyncio))
+		if err != nil {
+			return err // raised
 		}
-	}()
-	defer pybridge.Recover(gil, &failed)
-	e := engineOf(gil, h)
-	if e == nil {
-		failed = true
-		return
+		out = pybridge.Pair(gil, pybridge.Int(gil, e.loop.Fd()), queue)
+		return nil
+	}) {
+		return nil
 	}
-	queue, err := e.loop.Attach(gil, obj(asyncio))
-	if err != nil {
-		failed = true // the Python error is set
-		return
-	}
-	fd := python3.PyLong_FromLong(e.loop.Fd())
-	pair := python3.PyTuple_New(2)
-	python3.PyTuple_SetItem(pair, 0, fd) // steals
-	python3.PyTuple_SetItem(pair, 1, queue)
-	return (*C.PyObject)(unsafe.Pointer(pair))
+	return toC(out)
 }
 
 //export dbDetach
-func dbDetach(h C.longlong) (rc C.int) {
-	gil, failed := pybridge.Held(), false
-	defer func() { rc = status(failed) }()
-	defer pybridge.Recover(gil, &failed)
-	if e := engineOf(gil, h); e != nil {
+func dbDetach(h C.longlong) C.int {
+	return status(withEngine(h, func(gil pybridge.GIL, e *engine) error {
 		e.loop.Detach(gil)
-	} else {
-		failed = true
-	}
-	return
+		return nil
+	}))
 }
 
 //export dbListen
-func dbListen(h C.longlong, host *C.char, hlen C.Py_ssize_t, port C.int) (out C.int) {
-	gil, failed := pybridge.Held(), false
-	defer func() {
-		if failed {
-			out = -1
+func dbListen(h C.longlong, host *C.char, hlen C.Py_ssize_t, port C.int) C.int {
+	var bound int
+	if !withEngine(h, func(gil pybridge.GIL, e *engine) error {
+		p, err := e.listen(str(host, hlen), int(port))
+		if err != nil {
+			return pybridge.Raise(gil, pybridge.OSError, err)
 		}
-	}()
-	defer pybridge.Recover(gil, &failed)
-	e := engineOf(gil, h)
-	if e == nil {
-		failed = true
-		return
+		bound = p
+		return nil
+	}) {
+		return -1
 	}
-	p, err := e.listen(str(host, hlen), int(port))
-	if err != nil {
-		pybridge.SetError(gil, pybridge.OSError, err.Error())
-		failed = true
-		return
-	}
-	return C.int(p)
+	return C.int(bound)
 }
 
 //export dbShutdown
-func dbShutdown(h C.longlong, timeout C.double) (rc C.int) {
-	gil, failed := pybridge.Held(), false
-	defer func() { rc = status(failed) }()
-	defer pybridge.Recover(gil, &failed)
-	if e := engineOf(gil, h); e != nil {
+func dbShutdown(h C.longlong, timeout C.double) C.int {
+	return status(withEngine(h, func(gil pybridge.GIL, e *engine) error {
 		e.shutdown(time.Duration(float64(timeout) * float64(time.Second)))
-	} else {
-		failed = true
-	}
-	return
+		return nil
+	}))
 }
 
 //export dbStopped
-func dbStopped(h C.longlong) (rc C.int) {
-	gil, failed := pybridge.Held(), false
-	defer func() {
-		if failed {
-			rc = -1
-		}
-	}()
-	defer pybridge.Recover(gil, &failed)
-	e := engineOf(gil, h)
-	if e == nil {
-		failed = true
-		return
+func dbStopped(h C.longlong) C.int {
+	stopped := false
+	if !withEngine(h, func(gil pybridge.GIL, e *engine) error {
+		stopped = e.stopped()
+		return nil
+	}) {
+		return -1
 	}
-	if e.stopped() {
+	if stopped {
 		return 1
 	}
 	return 0
@@ -267,49 +221,19 @@ func dbStopped(h C.longlong) (rc C.int) {
 
 //export dbInject
 func dbInject(h C.longlong, method *C.char, mlen C.Py_ssize_t, target *C.char, tlen C.Py_ssize_t,
-	headers *C.PyObject, body *C.char, blen C.Py_ssize_t, future *C.PyObject) (rc C.int) {
-	gil, failed := pybridge.Held(), false
-	defer func() { rc = status(failed) }()
-	defer pybridge.Recover(gil, &failed)
-	e := engineOf(gil, h)
-	if e == nil {
-		failed = true
-		return
-	}
-	pairs, ok := headerPairs(obj(headers))
-	if !ok {
-		pybridge.SetError(gil, pybridge.ValueError, "databridge: headers must be a list of (str, str) tuples")
-		failed = true
-		return
-	}
-	b := C.GoBytes(unsafe.Pointer(body), C.int(blen))
-	f := pybridge.NewRef(gil, obj(future))
-	if err := e.inject(str(method, mlen), str(target, tlen), pairs, b, f); err != nil {
-		pybridge.Release(gil, f)
-		pybridge.SetError(gil, pybridge.ValueError, "databridge: "+err.Error())
-		failed = true
-	}
-	return
-}
-
-// headerPairs reads a list of (str, str) tuples with cpy3 (a test-client
-// path, not a hot one).
-func headerPairs(list pybridge.Object) ([][2]string, bool) {
-	if !python3.PyList_Check(list) {
-		return nil, false
-	}
-	n := python3.PyList_Size(list)
-	pairs := make([][2]string, 0, n)
-	for i := 0; i < n; i++ {
-		item := python3.PyList_GetItem(list, i)
-		if !python3.PyTuple_Check(item) || python3.PyTuple_Size(item) != 2 {
-			return nil, false
+	headers *C.PyObject, body *C.char, blen C.Py_ssize_t, future *C.PyObject) C.int {
+	return status(withEngine(h, func(gil pybridge.GIL, e *engine) error {
+		pairs, ok := pybridge.StrPairs(gil, obj(headers))
+		if !ok {
+			return pybridge.Raise(gil, pybridge.ValueError,
+				errors.New("databridge: headers must be a list of (str, str) tuples"))
 		}
-		k, v := python3.PyTuple_GetItem(item, 0), python3.PyTuple_GetItem(item, 1)
-		if !python3.PyUnicode_Check(k) || !python3.PyUnicode_Check(v) {
-			return nil, false
+		b := C.GoBytes(unsafe.Pointer(body), C.int(blen))
+		f := pybridge.NewRef(gil, obj(future))
+		if err := e.inject(str(method, mlen), str(target, tlen), pairs, b, f); err != nil {
+			pybridge.Release(gil, f)
+			return pybridge.Raise(gil, pybridge.ValueError, errors.New("databridge: "+err.Error()))
 		}
-		pairs = append(pairs, [2]string{python3.PyUnicode_AsUTF8(k), python3.PyUnicode_AsUTF8(v)})
-	}
-	return pairs, true
+		return nil
+	}))
 }

@@ -37,23 +37,12 @@ BODY = {"items": [{"id": i, "name": f"item {i}", "tags": ["a", "b"], "price": i 
 
 
 def build_app() -> App:
-    app = App()
+    """The benchmark app (the same handlers wrk measures), plus /noop."""
+    from bench.apps.databridge_app import app
 
     @app.get("/noop")
     def noop(request: dict[str, Any]) -> None:
         return None
-
-    @app.get("/hello")
-    def hello(request: dict[str, Any]) -> dict[str, str]:
-        return {"message": "hello"}
-
-    @app.get("/hello-async")
-    async def hello_async(request: dict[str, Any]) -> dict[str, str]:
-        return {"message": "hello"}
-
-    @app.post("/echo")
-    def echo(request: dict[str, Any]) -> Any:
-        return request["body"]
 
     return app
 

@@ -79,6 +79,14 @@ static PyObject *new_task(PyObject *coro, PyObject *loop) {
 #endif
 }
 
+/* Converts what a handler returned into out, or answers 500 and logs why. */
+static void convert_or_500(PyObject *res, PyObject *route, db_result *out) {
+    if (db_convert(res, out) < 0) {
+        db_result_reset(out);
+        db_internal_error(out, "response", route);
+    }
+}
+
 /* token names the call to the task's done-callback (db_task_done_def). */
 static void start_task(PyObject *awaitable, PyObject *route, PyObject *loop, void *token, db_result *out) {
     PyObject *task;
@@ -172,11 +180,7 @@ void db_invoke(PyObject *handler, PyObject *route, const char *req, size_t req_l
         Py_DECREF(res);
         return;
     }
-    if (db_convert(res, out) < 0) {
-        out->buf.len = 0;
-        out->nheaders = 0;
-        db_internal_error(out, "response", route);
-    }
+    convert_or_500(res, route, out);
     Py_DECREF(res);
 }
 
@@ -187,11 +191,7 @@ void db_finish_task(PyObject *task, PyObject *route, db_result *out) {
         db_handler_raised(out, route);
         return;
     }
-    if (db_convert(res, out) < 0) {
-        out->buf.len = 0;
-        out->nheaders = 0;
-        db_internal_error(out, "response", route);
-    }
+    convert_or_500(res, route, out);
     Py_DECREF(res);
 }
 

@@ -82,15 +82,8 @@ func (r *Result) Free() {
 // tests and benchmarks). A handler task that suspends is an error here.
 // Cost: one cgo crossing, whatever the handler does.
 func Invoke(_ GIL, h *Handler, req []byte, kwargs bool, loop Object, r *Result) {
-	var p *C.char
-	if len(req) > 0 {
-		p = (*C.char)(unsafe.Pointer(&req[0]))
-	}
-	kw := C.int(0)
-	if kwargs {
-		kw = 1
-	}
-	C.db_invoke(toC(h.fn), toC(h.name), p, C.size_t(len(req)), kw, toC(loop), nil, r.c)
+	p, n := cBytes(req)
+	C.db_invoke(toC(h.fn), toC(h.name), p, n, cBool(kwargs), toC(loop), nil, r.c)
 }
 
 // Response copies the result into Go memory.
@@ -157,7 +150,8 @@ func known(b []byte) string {
 // Resolve completes an asyncio future with a value given in the wire
 // format (the in-process test client's responses).
 func Resolve(_ GIL, future Object, value []byte) error {
-	if C.db_resolve(toC(future), (*C.char)(unsafe.Pointer(&value[0])), C.size_t(len(value))) < 0 {
+	p, n := cBytes(value)
+	if C.db_resolve(toC(future), p, n) < 0 {
 		return errPython
 	}
 	return nil

@@ -42,3 +42,10 @@ func Recover(gil GIL, failed *bool) {
 		*failed = true
 	}
 }
+
+// Raise raises exc with err's message and returns err, for exported
+// functions that report failure by returning an error.
+func Raise(gil GIL, exc Exception, err error) error {
+	SetError(gil, exc, err.Error())
+	return err
+}

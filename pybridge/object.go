@@ -21,6 +21,22 @@ func FromC(p unsafe.Pointer) Object { return (*python3.PyObject)(p) }
 
 func toC(o Object) *C.PyObject { return (*C.PyObject)(unsafe.Pointer(o)) }
 
+// cBytes passes b to C for the duration of a call (Go memory that C must
+// not keep).
+func cBytes(b []byte) (*C.char, C.size_t) {
+	if len(b) == 0 {
+		return nil, 0
+	}
+	return (*C.char)(unsafe.Pointer(&b[0])), C.size_t(len(b))
+}
+
+func cBool(b bool) C.int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // NewRef takes a reference to o and returns it.
 func NewRef(_ GIL, o Object) Object {
 	o.IncRef()

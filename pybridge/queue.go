@@ -66,15 +66,8 @@ func (q *Queue) Close(_ GIL) {
 // by a dict of keyword arguments when kwargs is set. slot comes back with
 // the result. Cost: one cgo crossing, one malloc and a copy of req.
 func (q *Queue) Submit(h *Handler, req []byte, kwargs bool, slot int64) error {
-	var p *C.char
-	if len(req) > 0 {
-		p = (*C.char)(unsafe.Pointer(&req[0]))
-	}
-	kw := C.int(0)
-	if kwargs {
-		kw = 1
-	}
-	if C.db_submit(q.q, toC(h.fn), toC(h.name), p, C.size_t(len(req)), C.int64_t(slot), kw) == nil {
+	p, n := cBytes(req)
+	if C.db_submit(q.q, toC(h.fn), toC(h.name), p, n, C.int64_t(slot), cBool(kwargs)) == nil {
 		return errors.New("databridge: out of memory queueing a call")
 	}
 	return nil
@@ -83,7 +76,8 @@ func (q *Queue) Submit(h *Handler, req []byte, kwargs bool, slot int64) error {
 // Deliver queues future.set_result(value) (value in the wire format) for
 // the GIL thread. It takes over the reference to future.
 func (q *Queue) Deliver(future Object, value []byte) error {
-	if C.db_deliver(q.q, toC(future), (*C.char)(unsafe.Pointer(&value[0])), C.size_t(len(value))) < 0 {
+	p, n := cBytes(value)
+	if C.db_deliver(q.q, toC(future), p, n) < 0 {
 		return errors.New("databridge: out of memory delivering a response")
 	}
 	return nil

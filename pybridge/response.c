@@ -342,8 +342,7 @@ void db_handler_raised(db_result *out, PyObject *route) {
     Py_XDECREF(body);
     Py_DECREF(exc);
     if (rc < 0) {
-        out->buf.len = 0;
-        out->nheaders = 0;
+        db_result_reset(out);
         db_internal_error(out, "response", route);
     }
 }
