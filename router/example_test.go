@@ -2,7 +2,7 @@ package router_test
 
 import (
 	"fmt"
-	"net/http/httptest"
+	"net/url"
 
 	"github.com/databridge/databridge/router"
 )
@@ -29,7 +29,8 @@ func Example() {
 		{"PUT", "/users/42"},
 		{"GET", "/files/docs/a%20b.txt"},
 	} {
-		m := r.Match(httptest.NewRequest(req.method, req.target, nil))
+		u, _ := url.ParseRequestURI(req.target)
+		m := r.Match(req.method, u.Path) // the decoded path
 		switch m.Status {
 		case 200:
 			fmt.Println(req.method, req.target, "->", m.Route.Name, m.Route.Pattern.Plain, m.Values)

@@ -2,6 +2,7 @@ package router
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -26,10 +27,21 @@ type Match struct {
 	Allow string
 }
 
-// routeMatches recycles the mux.RouteMatch, and the Vars map inside it, that
-// every Match call needs.
-var routeMatches = sync.Pool{
-	New: func() any { return &mux.RouteMatch{Vars: make(map[string]string)} },
+// matchState is what one Match call needs from gorilla/mux: a
+// mux.RouteMatch with its Vars map, and the *http.Request its matchers
+// read (only URL.Path), pooled so that matching allocates nothing of its own.
+type matchState struct {
+	rm  mux.RouteMatch
+	req http.Request
+	url url.URL
+}
+
+var matchStates = sync.Pool{
+	New: func() any {
+		st := &matchState{rm: mux.RouteMatch{Vars: make(map[string]string)}}
+		st.req.URL = &st.url
+		return st
+	},
 }
 
 // Match finds the route for req; see the package documentation for the
@@ -41,9 +53,11 @@ var routeMatches = sync.Pool{
 // parameters, the Values slice. Values share memory with req.URL.Path.
 // Only 404 and 405 pay more: a second pass over the matchers and, for 405,
 // building Allow.
-func (r *Router) Match(req *http.Request) Match {
-	rm := routeMatches.Get().(*mux.RouteMatch)
-	defer release(rm)
+func (r *Router) Match(method, path string) Match {
+	st := matchStates.Get().(*matchState)
+	defer release(st)
+	st.req.Method, st.url.Path = method, path
+	req, rm := &st.req, &st.rm
 	for _, g := range r.groups {
 		rt := g.lookup(req.Method)
 		if rt == nil || !g.matches(req, rm) {
@@ -85,9 +99,10 @@ func (r *Router) miss(req *http.Request, rm *mux.RouteMatch) Match {
 	return Match{Status: http.StatusMethodNotAllowed, Allow: strings.Join(allow, ", ")}
 }
 
-// release resets rm and returns it to the pool.
-func release(rm *mux.RouteMatch) {
-	clear(rm.Vars)
-	*rm = mux.RouteMatch{Vars: rm.Vars}
-	routeMatches.Put(rm)
+// release resets st and returns it to the pool.
+func release(st *matchState) {
+	clear(st.rm.Vars)
+	st.rm = mux.RouteMatch{Vars: st.rm.Vars}
+	st.req.Method, st.url.Path = "", ""
+	matchStates.Put(st)
 }

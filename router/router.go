@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/databridge/databridge/server"
 	"github.com/gorilla/mux"
 )
 
@@ -14,7 +15,7 @@ type Route struct {
 	Method  string // upper-case, e.g. "GET"
 	Pattern *Pattern
 	Name    string
-	Handler any // opaque here; the engine stores its Python handler
+	Handler server.Handler // a Python route, or any native handler
 }
 
 // Router holds the routes of an application and matches requests against
@@ -25,6 +26,8 @@ type Router struct {
 	groups      []*group    // in order of their first registration
 	byCanonical map[string]*group
 	routes      []*Route // in registration order
+	chain       server.Chain
+	root        server.Handler // chain around dispatch
 }
 
 // group is the routes of one Canonical pattern: one mux matcher, one route
@@ -45,7 +48,7 @@ func New() *Router {
 // and handler are stored as given. Registering a second route for the same
 // method and Canonical pattern is an error, even if the two paths are
 // spelled differently, as "/u/{id}" and "/u/<id>" are.
-func (r *Router) Add(method, path, name string, handler any) (*Route, error) {
+func (r *Router) Add(method, path, name string, handler server.Handler) (*Route, error) {
 	method = strings.ToUpper(method)
 	if !isToken(method) {
 		return nil, errorf("invalid HTTP method %q for route %q", method, path)
@@ -87,6 +90,38 @@ func (r *Router) Routes() []*Route {
 // the same URL.Path, and it spares most patterns a regexp run.
 func (g *group) matches(req *http.Request, rm *mux.RouteMatch) bool {
 	return strings.HasPrefix(req.URL.Path, g.prefix) && g.matcher.Match(req, rm)
+}
+
+// Use appends middleware that wrap every request the router serves,
+// matched or not (404 and 405 included), outermost first, as chi's Use.
+// Like Add, it must not be called once the router serves.
+func (r *Router) Use(mw ...server.Middleware) {
+	r.chain = append(r.chain, mw...)
+	r.root = r.chain.Then(server.HandlerFunc(r.dispatch))
+}
+
+// Serve routes one request: the matched route's handler runs with
+// req.PathValues set; a miss is answered 404, or 405 with Allow.
+func (r *Router) Serve(w server.ResponseWriter, req *server.Request) {
+	if r.root != nil {
+		r.root.Serve(w, req)
+		return
+	}
+	r.dispatch(w, req)
+}
+
+func (r *Router) dispatch(w server.ResponseWriter, req *server.Request) {
+	m := r.Match(req.Method, req.Path)
+	switch m.Status {
+	case http.StatusOK:
+		req.PathValues = m.Values
+		m.Route.Handler.Serve(w, req)
+	case http.StatusMethodNotAllowed:
+		w.Header().Set("allow", m.Allow)
+		server.WriteError(w, http.StatusMethodNotAllowed, server.MsgMethodNotAllowed)
+	default:
+		server.WriteError(w, http.StatusNotFound, server.MsgNotFound)
+	}
 }
 
 // route returns g's route for exactly method, or nil.

@@ -1,50 +1,95 @@
 package server
 
 import (
+	"errors"
 	"log"
-	"net/http"
-	"strconv"
-
-	json "github.com/goccy/go-json"
+	"unicode/utf8"
 )
 
-// Fixed error bodies, shaped like Python's json.dumps output so that errors
-// from Go and from Python handlers look alike.
-var (
-	bodyNotFound         = []byte(`{"error": "Not Found"}`)
-	bodyMethodNotAllowed = []byte(`{"error": "Method Not Allowed"}`)
-	bodyTooLarge         = []byte(`{"error": "request body too large"}`)
-	bodyInternal         = []byte(`{"error": "Internal Server Error"}`)
+// ErrBodyTooLarge is returned by a request body read past
+// Config.MaxBodyBytes (the handler answers 413).
+var ErrBodyTooLarge = errors.New("databridge: request body too large")
+
+// ErrBadFraming is wrapped by the errors of a request body whose framing
+// is broken (a bad chunk size, a truncated body): the connection is closed.
+var ErrBadFraming = errors.New("databridge: malformed request body")
+
+// The messages of the engine's own error responses.
+const (
+	MsgNotFound         = "Not Found"
+	MsgMethodNotAllowed = "Method Not Allowed"
+	MsgBodyTooLarge     = "request body too large"
+	MsgInternal         = "Internal Server Error"
+	MsgUnavailable      = "Service Unavailable"
 )
 
-// errorBody returns {"error": msg} with msg JSON-escaped.
-func errorBody(msg string) []byte {
-	q, err := json.Marshal(msg)
-	if err != nil { // cannot happen for a string; keep the response valid JSON anyway
-		q = []byte(strconv.Quote(msg))
-	}
-	b := make([]byte, 0, len(`{"error": }`)+len(q))
-	b = append(b, `{"error": `...)
-	b = append(b, q...)
+// ErrorBody returns the body of every error response the engine makes,
+// {"error":"<msg>"}, compact like every JSON body databridge writes (the
+// C encoder writes a handler's HTTPError the same way).
+func ErrorBody(msg string) []byte {
+	b := make([]byte, 0, len(`{"error":""}`)+len(msg)+8)
+	b = append(b, `{"error":`...)
+	b = AppendJSONString(b, msg)
 	return append(b, '}')
 }
 
-// writeError writes an error response with a JSON body. It must be called
-// before anything else was written to w. Any header already set (such as
-// Allow) is kept.
-func writeError(w http.ResponseWriter, status int, body []byte) {
+// WriteError answers status with ErrorBody(msg), keeping header fields the
+// caller set (such as Allow).
+func WriteError(w ResponseWriter, status int, msg string) {
+	WriteJSON(w, status, ErrorBody(msg))
+}
+
+// WriteJSON answers status with a JSON body made elsewhere (a 422's).
+func WriteJSON(w ResponseWriter, status int, body []byte) {
 	h := w.Header()
-	h["Content-Type"] = []string{"application/json"}
-	h["Content-Length"] = []string{strconv.Itoa(len(body))}
-	w.WriteHeader(status)
-	w.Write(body)
+	h.Set("content-type", "application/json")
+	w.Send(status, body)
+}
+
+// AppendJSONString appends s as a JSON string. Invalid UTF-8 becomes
+// U+FFFD; control characters, '"' and '\' are escaped.
+func AppendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c == '\n':
+				b = append(b, '\\', 'n')
+			case c == '\r':
+				b = append(b, '\\', 'r')
+			case c == '\t':
+				b = append(b, '\\', 't')
+			case c < 0x20:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			b = append(b, "\ufffd"...)
+		} else {
+			b = append(b, s[i:i+n]...)
+		}
+		i += n
+	}
+	return append(b, '"')
 }
 
 // logger is where the package reports what it cannot report to a client:
-// backend panics, invalid responses and http.Server errors. Its lines go
-// through the standard logger, with its current output, flags and prefix,
+// handler panics, invalid responses, accept errors. Its lines go through
+// the standard logger, with its current output, flags and prefix,
 // followed by "databridge: ".
 var logger = log.New(stdLog{}, "databridge: ", 0)
+
+// Logf logs a line through the engine's logger.
+func Logf(format string, args ...any) { logger.Printf(format, args...) }
 
 // stdLog passes each line to the standard logger.
 type stdLog struct{}

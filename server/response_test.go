@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/databridge/databridge/router"
 )
 
 // rawExchange sends one request on a fresh connection to srv and returns
@@ -52,12 +51,18 @@ func captureLog(t *testing.T) *bytes.Buffer {
 	return &buf
 }
 
+// reply is a response a test handler sends with Send.
+type reply struct {
+	status int
+	header [][2]string
+	body   string
+}
+
 func TestResponse(t *testing.T) {
 	tests := []struct {
 		name       string
 		method     string
-		path       string
-		resp       func() *Response // what the backend returns
+		handler    HandlerFunc
 		wantStatus int
 		wantHeader map[string][]string // listed names only; nil means absent
 		wantBody   string
@@ -65,13 +70,11 @@ func TestResponse(t *testing.T) {
 	}{
 		// Names are canonicalised; repeats keep their order.
 		{
-			name: "header order and repeats", method: "GET", path: "/resp",
-			resp: func() *Response {
-				return &Response{Status: 200, Body: []byte("<p>hi</p>"), Header: [][2]string{
-					{"set-cookie", "a=1"}, {"X-Multi", "1"}, {"Set-Cookie", "b=2"},
-					{"x-multi", "2"}, {"content-type", "text/html"}, {"SET-COOKIE", "c=3"},
-				}}
-			},
+			name: "header order and repeats", method: "GET",
+			handler: send(reply{200, [][2]string{
+				{"set-cookie", "a=1"}, {"X-Multi", "1"}, {"Set-Cookie", "b=2"},
+				{"x-multi", "2"}, {"content-type", "text/html"}, {"SET-COOKIE", "c=3"},
+			}, "<p>hi</p>"}),
 			wantStatus: 200,
 			wantHeader: map[string][]string{
 				"Set-Cookie":     {"a=1", "b=2", "c=3"},
@@ -83,121 +86,116 @@ func TestResponse(t *testing.T) {
 		},
 		// Without a Content-Type none is sniffed, though this is HTML.
 		{
-			name: "no sniffing", method: "GET", path: "/resp",
-			resp:       func() *Response { return &Response{Status: 200, Body: []byte("<html><body>x")} },
+			name: "no sniffing", method: "GET",
+			handler:    send(reply{200, nil, "<html><body>x"}),
 			wantStatus: 200,
 			wantHeader: map[string][]string{"Content-Type": nil, "Content-Length": {"13"}},
 			wantBody:   "<html><body>x",
 		},
 		// An empty body still gets Content-Length: 0 (no chunking).
 		{
-			name: "empty body", method: "POST", path: "/resp",
-			resp:       func() *Response { return &Response{Status: 201} },
+			name: "empty body", method: "POST",
+			handler:    send(reply{201, nil, ""}),
 			wantStatus: 201,
 			wantHeader: map[string][]string{"Content-Length": {"0"}, "Transfer-Encoding": nil},
 		},
 		// The engine's Content-Length wins; Transfer-Encoding is dropped.
 		{
-			name: "handler framing headers", method: "GET", path: "/resp",
-			resp: func() *Response {
-				return &Response{Status: 200, Body: []byte("abc"), Header: [][2]string{
-					{"Content-Length", "999"}, {"Transfer-Encoding", "chunked"}, {"Content-Type", "text/plain"},
-				}}
-			},
+			name: "handler framing headers", method: "GET",
+			handler: send(reply{200, [][2]string{
+				{"Content-Length", "999"}, {"Transfer-Encoding", "chunked"}, {"Content-Type", "text/plain"},
+			}, "abc"}),
 			wantStatus: 200,
 			wantHeader: map[string][]string{"Content-Length": {"3"}, "Transfer-Encoding": nil},
 			wantBody:   "abc",
 		},
 		// 204 and 304 have neither body nor Content-Length.
 		{
-			name: "204", method: "GET", path: "/resp",
-			resp:       func() *Response { return &Response{Status: 204, Body: []byte("dropped")} },
+			name: "204", method: "GET",
+			handler:    send(reply{204, nil, "dropped"}),
 			wantStatus: 204,
 			wantHeader: map[string][]string{"Content-Length": nil},
 		},
 		{
-			name: "304", method: "GET", path: "/resp",
-			resp: func() *Response {
-				return &Response{Status: 304, Header: [][2]string{{"ETag", `"v1"`}}, Body: []byte("dropped")}
-			},
+			name: "304", method: "GET",
+			handler:    send(reply{304, [][2]string{{"ETag", `"v1"`}}, "dropped"}),
 			wantStatus: 304,
 			wantHeader: map[string][]string{"Content-Length": nil, "Etag": {`"v1"`}},
 		},
-		// HEAD runs the GET route: its Content-Length, no body.
+		// HEAD: the Content-Length of the body, no body.
 		{
-			name: "HEAD", method: "HEAD", path: "/resp",
-			resp: func() *Response {
-				return &Response{Status: 200, Header: [][2]string{{"Content-Type", "text/plain"}}, Body: []byte("hello")}
-			},
+			name: "HEAD", method: "HEAD",
+			handler:    send(reply{200, [][2]string{{"Content-Type", "text/plain"}}, "hello"}),
 			wantStatus: 200,
 			wantHeader: map[string][]string{"Content-Length": {"5"}, "Content-Type": {"text/plain"}},
 		},
 		// A HEAD handler that computes the length itself keeps it.
 		{
-			name: "HEAD with handler length", method: "HEAD", path: "/resp",
-			resp: func() *Response {
-				return &Response{Status: 200, Header: [][2]string{{"content-length", "42"}}}
-			},
+			name: "HEAD with handler length", method: "HEAD",
+			handler:    send(reply{200, [][2]string{{"content-length", "42"}}, ""}),
 			wantStatus: 200,
 			wantHeader: map[string][]string{"Content-Length": {"42"}},
 		},
 		// Any status the handler picks.
 		{
-			name: "teapot", method: "GET", path: "/resp",
-			resp:       func() *Response { return &Response{Status: 418, Body: []byte("short and stout")} },
+			name: "teapot", method: "GET",
+			handler:    send(reply{418, nil, "short and stout"}),
 			wantStatus: 418,
 			wantHeader: map[string][]string{"Content-Length": {"15"}},
 			wantBody:   "short and stout",
 		},
-		// Backend failures become a JSON 500 and a log line.
+		// Writes before the handler returns are framed with a length.
 		{
-			name: "nil response", method: "GET", path: "/resp",
-			resp:       func() *Response { return nil },
+			name: "buffered writes", method: "GET",
+			handler: func(w ResponseWriter, r *Request) {
+				w.Header().Add("content-type", "text/plain")
+				w.Write([]byte("ab"))
+				w.Write([]byte("cd"))
+			},
+			wantStatus: 200,
+			wantHeader: map[string][]string{"Content-Length": {"4"}},
+			wantBody:   "abcd",
+		},
+		// A panic becomes a JSON 500 and a log line.
+		{
+			name: "panic", method: "GET",
+			handler:    func(ResponseWriter, *Request) { panic("boom") },
 			wantStatus: 500,
-			wantHeader: map[string][]string{"Content-Type": {"application/json"}, "Content-Length": {"34"}},
-			wantBody:   `{"error": "Internal Server Error"}`,
-			wantLog:    `databridge: backend returned no response for route "/resp"`,
+			wantHeader: map[string][]string{"Content-Type": {"application/json"}, "Content-Length": {"33"}},
+			wantBody:   `{"error":"Internal Server Error"}`,
+			wantLog:    `databridge: handler panic for GET /resp: boom`,
+		},
+		// A status that cannot be final (1xx, or out of range) is a 500.
+		{
+			name: "invalid status", method: "GET",
+			handler:    send(reply{42, nil, ""}),
+			wantStatus: 500,
+			wantBody:   `{"error":"Internal Server Error"}`,
+			wantLog:    `databridge: handler answered status 42, which cannot be a final response`,
 		},
 		{
-			name: "panic", method: "GET", path: "/resp",
-			resp:       func() *Response { panic("boom") },
+			name: "101 is not a final response", method: "GET",
+			handler:    send(reply{101, nil, ""}),
 			wantStatus: 500,
-			wantBody:   `{"error": "Internal Server Error"}`,
-			wantLog:    `databridge: backend panic in route "/resp": boom`,
+			wantBody:   `{"error":"Internal Server Error"}`,
+			wantLog:    `databridge: handler answered status 101`,
 		},
-		// net/http would panic on a status outside 100-999.
+		// The one error writer.
 		{
-			name: "invalid status", method: "GET", path: "/resp",
-			resp:       func() *Response { return &Response{Status: 42} },
-			wantStatus: 500,
-			wantBody:   `{"error": "Internal Server Error"}`,
-			wantLog:    `databridge: backend returned invalid status 42`,
-		},
-		// Routing failures never reach the backend.
-		{
-			name: "404", method: "GET", path: "/nope",
+			name: "error", method: "GET",
+			handler:    func(w ResponseWriter, r *Request) { WriteError(w, 404, MsgNotFound) },
 			wantStatus: 404,
-			wantHeader: map[string][]string{"Content-Type": {"application/json"}, "Content-Length": {"22"}},
-			wantBody:   `{"error": "Not Found"}`,
-		},
-		{
-			name: "405", method: "DELETE", path: "/items",
-			wantStatus: 405,
-			wantHeader: map[string][]string{"Allow": {"GET, HEAD"}, "Content-Type": {"application/json"}},
-			wantBody:   `{"error": "Method Not Allowed"}`,
+			wantHeader: map[string][]string{"Content-Type": {"application/json"}, "Content-Length": {"21"}},
+			wantBody:   `{"error":"Not Found"}`,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			logs := captureLog(t)
-			b := &fakeBackend{}
-			if tt.resp != nil {
-				b.respond = func(*router.Route, dict) *Response { return tt.resp() }
-			}
-			srv := httptest.NewServer(NewHandler(testRoutes(t), b, Config{}))
+			srv := httptest.NewServer(FromNetHTTP(tt.handler, 0))
 			defer srv.Close()
 
-			resp, body, rest := rawExchange(t, srv, tt.method, tt.path)
+			resp, body, rest := rawExchange(t, srv, tt.method, "/resp")
 			if resp.StatusCode != tt.wantStatus {
 				t.Errorf("status %d, want %d", resp.StatusCode, tt.wantStatus)
 			}
@@ -209,17 +207,19 @@ func TestResponse(t *testing.T) {
 			if body != tt.wantBody || rest != "" {
 				t.Errorf("body %q then %q, want %q", body, rest, tt.wantBody)
 			}
-			wantCalls := 0
-			if tt.resp != nil {
-				wantCalls = 1
-			}
-			if b.callCount() != wantCalls {
-				t.Errorf("backend called %d times, want %d", b.callCount(), wantCalls)
-			}
 			got := logs.String()
 			if tt.wantLog == "" && got != "" || tt.wantLog != "" && !strings.Contains(got, " "+tt.wantLog) {
 				t.Errorf("log %q, want %q", got, tt.wantLog)
 			}
 		})
+	}
+}
+
+func send(r reply) HandlerFunc {
+	return func(w ResponseWriter, _ *Request) {
+		for _, kv := range r.header {
+			w.Header().Add(kv[0], kv[1])
+		}
+		w.Send(r.status, []byte(r.body))
 	}
 }

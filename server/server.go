@@ -14,6 +14,7 @@ import (
 // Server is a bound listener and the http.Server that serves a handler on
 // it. Its methods are safe for concurrent use.
 type Server struct {
+	cfg  Config
 	ln   net.Listener
 	srv  *http.Server
 	port int
@@ -25,9 +26,11 @@ type Server struct {
 	serveDone chan struct{} // closed when http.Server.Serve returns
 }
 
-// Listen binds host:port (port 0 picks a free port) for h. It does not
-// serve yet: the port is taken, and connections queue, until Serve.
-func Listen(h http.Handler, host string, port int) (*Server, error) {
+// Listen binds host:port (port 0 picks a free port) for h with the limits
+// and timeouts of cfg (zero fields take the defaults). It does not serve
+// yet: the port is taken, and connections queue, until Serve.
+func Listen(h Handler, cfg Config, host string, port int) (*Server, error) {
+	cfg = cfg.withDefaults()
 	if port < 0 || port > 65535 {
 		return nil, fmt.Errorf("databridge: invalid port %d", port)
 	}
@@ -37,11 +40,13 @@ func Listen(h http.Handler, host string, port int) (*Server, error) {
 		return nil, fmt.Errorf("databridge: listen on %s: %w", addr, err)
 	}
 	s := &Server{
-		ln: ln,
+		cfg: cfg,
+		ln:  ln,
 		srv: &http.Server{
-			Handler:           h,
-			ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout:       60 * time.Second,
+			Handler:           FromNetHTTP(h, cfg.MaxBodyBytes),
+			ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+			IdleTimeout:       cfg.IdleTimeout,
+			MaxHeaderBytes:    cfg.MaxHeaderBytes,
 			ErrorLog:          logger,
 		},
 		done:      make(chan struct{}),

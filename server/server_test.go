@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/databridge/databridge/router"
 )
 
 // slowBackend answers every request after delay, or once release is
@@ -22,7 +21,7 @@ type slowBackend struct {
 	finished atomic.Int32
 }
 
-func (s *slowBackend) Call(*router.Route, []byte) *Response {
+func (s *slowBackend) Serve(w ResponseWriter, r *Request) {
 	s.started <- struct{}{}
 	if s.release != nil {
 		<-s.release
@@ -30,8 +29,11 @@ func (s *slowBackend) Call(*router.Route, []byte) *Response {
 		time.Sleep(s.delay)
 	}
 	s.finished.Add(1)
-	return &Response{Status: 200, Body: []byte("slow done")}
+	w.Send(200, []byte("slow done"))
 }
+
+// notFound answers 404 to everything.
+var notFound = HandlerFunc(func(w ResponseWriter, r *Request) { WriteError(w, 404, MsgNotFound) })
 
 // waitClosed fails the test unless ch closes within d.
 func waitClosed(t *testing.T, ch <-chan struct{}, d time.Duration, what string) {
@@ -66,7 +68,7 @@ func refused(t *testing.T, addr string) {
 // Shutdown, Done closes after it, and the port is closed afterwards.
 func TestServerGracefulShutdown(t *testing.T) {
 	b := &slowBackend{delay: 200 * time.Millisecond, started: make(chan struct{}, 1)}
-	s, err := Listen(NewHandler(testRoutes(t), b, Config{}), "127.0.0.1", 0)
+	s, err := Listen(b, Config{}, "127.0.0.1", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +131,7 @@ func TestServerGracefulShutdown(t *testing.T) {
 func TestServerShutdownTimeout(t *testing.T) {
 	b := &slowBackend{release: make(chan struct{}), started: make(chan struct{}, 1)}
 	defer close(b.release) // let the stuck handler goroutine end
-	s, err := Listen(NewHandler(testRoutes(t), b, Config{}), "127.0.0.1", 0)
+	s, err := Listen(b, Config{}, "127.0.0.1", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +156,7 @@ func TestServerShutdownTimeout(t *testing.T) {
 // TestServerShutdownBeforeServe: the listener is released without ever
 // serving.
 func TestServerShutdownBeforeServe(t *testing.T) {
-	s, err := Listen(http.NotFoundHandler(), "127.0.0.1", 0)
+	s, err := Listen(notFound, Config{}, "127.0.0.1", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +190,7 @@ func TestListenErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, err := Listen(http.NotFoundHandler(), tt.host, tt.port)
+			s, err := Listen(notFound, Config{}, tt.host, tt.port)
 			if err == nil {
 				s.Shutdown(0)
 				t.Fatal("Listen succeeded")
@@ -202,12 +204,12 @@ func TestListenErrors(t *testing.T) {
 
 // TestServerSettings checks the http.Server configuration.
 func TestServerSettings(t *testing.T) {
-	s, err := Listen(http.NotFoundHandler(), "127.0.0.1", 0)
+	s, err := Listen(notFound, Config{}, "127.0.0.1", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Shutdown(0)
-	if s.srv.ReadHeaderTimeout != 10*time.Second || s.srv.IdleTimeout != 60*time.Second {
+	if s.srv.ReadHeaderTimeout != 10*time.Second || s.srv.IdleTimeout != 5*time.Second {
 		t.Errorf("timeouts: header %v, idle %v", s.srv.ReadHeaderTimeout, s.srv.IdleTimeout)
 	}
 	logs := captureLog(t)
