@@ -1,18 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"log"
 	"net/http"
-	"net/http/httptest"
-	"sort"
+	"net/url"
 	"strings"
 	"time"
 
 	"github.com/databridge/databridge/loop"
 	"github.com/databridge/databridge/pybridge"
+	"github.com/databridge/databridge/pyroute"
 	"github.com/databridge/databridge/router"
 	"github.com/databridge/databridge/server"
 	"github.com/databridge/databridge/validate"
@@ -24,7 +23,6 @@ import (
 type engine struct {
 	router   *router.Router
 	loop     *loop.Loop
-	handler  http.Handler
 	srv      *server.Server
 	handlers []*pybridge.Handler
 }
@@ -34,8 +32,7 @@ func newEngine() (*engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	rt := router.New()
-	return &engine{router: rt, loop: l, handler: server.NewHandler(rt, l, server.Config{})}, nil
+	return &engine{router: router.New(), loop: l}, nil
 }
 
 // addRoute registers a handler. spec, when not nil, is the route spec of
@@ -43,18 +40,21 @@ func newEngine() (*engine, error) {
 // gives the handler keyword arguments.
 func (e *engine) addRoute(gil pybridge.GIL, method, path string, fn pybridge.Object, name string, spec []byte) error {
 	label := strings.ToUpper(method) + " " + path + " (" + name + ")"
-	t := &loop.Target{}
+	var v *validate.Validator
 	if spec != nil {
-		v, err := validate.Compile(spec)
-		if err != nil {
+		var err error
+		if v, err = validate.Compile(spec); err != nil {
 			return fmt.Errorf("%w (route %s)", err, label)
 		}
-		t.Validator = v
+	}
+	pattern, err := router.Parse(path)
+	if err != nil {
+		return err
 	}
 	// Logs name the route by method, path and handler: GET /users/<id> (get_user).
 	h := pybridge.NewHandler(gil, fn, label)
-	t.Handler = h
-	if _, err := e.router.Add(method, path, name, t); err != nil {
+	call := func(request []byte, kwargs bool) *wire.Reply { return e.loop.Call(h, request, kwargs) }
+	if _, err := e.router.Add(method, path, name, pyroute.New(call, label, pattern, v, 0)); err != nil {
 		h.Close(gil)
 		return err
 	}
@@ -62,7 +62,7 @@ func (e *engine) addRoute(gil pybridge.GIL, method, path string, fn pybridge.Obj
 	return nil
 }
 
-func (e *engine) listen(host string, port int) (int, error) {
+func (e *engine) listen(host string, port int, cfg server.Config) (int, error) {
 	if e.srv != nil {
 		select {
 		case <-e.srv.Done():
@@ -70,7 +70,7 @@ func (e *engine) listen(host string, port int) (int, error) {
 			return 0, errors.New("databridge: this app is already listening")
 		}
 	}
-	srv, err := server.Listen(e.handler, host, port)
+	srv, err := server.Listen(e.router, cfg, host, port)
 	if err != nil {
 		return 0, err
 	}
@@ -106,54 +106,71 @@ func (e *engine) close(gil pybridge.GIL) {
 	e.handlers = nil
 }
 
-// inject runs one request through the handler without a socket and
+// inject runs one request through the router without a socket and
 // resolves future (owned from now on) with (status, [(name, value)], body).
 func (e *engine) inject(method, target string, header [][2]string, body []byte, future pybridge.Object) error {
-	req, err := http.NewRequest(method, target, bytes.NewReader(body))
+	req, err := injected(method, target, header, body)
 	if err != nil {
 		return err
 	}
-	req.RequestURI = target
-	req.RemoteAddr = "testclient:50000"
-	for _, h := range header {
-		if http.CanonicalHeaderKey(h[0]) == "Host" {
-			req.Host = h[1]
-			continue
-		}
-		req.Header.Add(h[0], h[1])
-	}
 	go func() {
-		rec := httptest.NewRecorder()
-		e.handler.ServeHTTP(rec, req)
-		res := rec.Result()
-		names := make([]string, 0, len(res.Header))
-		for k := range res.Header {
-			names = append(names, k)
-		}
-		sort.Strings(names)
+		rec := &server.Recorder{Head: method == http.MethodHead}
+		serveRecovered(e.router, rec, req)
+		rec.Finish()
+		fields := rec.Fields.Fields()
 		var enc wire.Encoder
 		enc.List(3)
-		enc.Int(int64(res.StatusCode))
-		n := 0
-		for _, k := range names {
-			n += len(res.Header[k])
+		enc.Int(int64(rec.Status))
+		enc.List(len(fields))
+		for _, f := range fields {
+			enc.List(2)
+			enc.Str(f.Name)
+			enc.Str(f.Value)
 		}
-		enc.List(n)
-		for _, k := range names {
-			for _, v := range res.Header[k] {
-				enc.List(2)
-				enc.Str(k)
-				enc.Str(v)
-			}
-		}
-		if method == http.MethodHead {
-			enc.Bytes(nil)
-		} else {
-			enc.Bytes(rec.Body.Bytes())
-		}
+		enc.Bytes(rec.Body)
 		if err := e.loop.Deliver(future, enc.Buf); err != nil {
 			log.Printf("%v", err) // the test client times out
 		}
 	}()
 	return nil
+}
+
+// injected builds the request view of an in-process request, as the
+// fronts would from the same bytes.
+func injected(method, target string, header [][2]string, body []byte) (*server.Request, error) {
+	u, err := url.ParseRequestURI(target)
+	if err != nil {
+		return nil, err
+	}
+	req := &server.Request{
+		Method: method, Target: target, Path: u.Path, RawPath: u.EscapedPath(), RawQuery: u.RawQuery,
+		ProtoMajor: 1, ProtoMinor: 1, ContentLength: int64(len(body)), Body: server.NoBody,
+		RemoteAddr: "testclient:50000", LocalAddr: "testserver:80", BodyLimit: server.DefaultMaxBodyBytes,
+	}
+	if len(body) > 0 {
+		req.Body = strings.NewReader(string(body))
+	}
+	for _, h := range header {
+		name := strings.ToLower(h[0])
+		if name == "host" {
+			if req.Host != "" {
+				continue
+			}
+			req.Host = h[1]
+		}
+		req.Header.Add(name, h[1])
+	}
+	return req, nil
+}
+
+// serveRecovered runs h like a front does: a panic is logged and becomes a 500.
+func serveRecovered(h server.Handler, rec *server.Recorder, req *server.Request) {
+	defer func() {
+		if p := recover(); p != nil {
+			server.Logf("handler panic for %s %s: %v", req.Method, req.Path, p)
+			*rec = server.Recorder{Head: rec.Head}
+			server.WriteError(rec, http.StatusInternalServerError, server.MsgInternal)
+		}
+	}()
+	h.Serve(rec, req)
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/databridge/databridge/pybridge"
 	"github.com/databridge/databridge/router"
+	"github.com/databridge/databridge/server"
 )
 
 func main() {}
@@ -181,10 +182,17 @@ func dbDetach(h C.longlong) C.int {
 }
 
 //export dbListen
-func dbListen(h C.longlong, host *C.char, hlen C.Py_ssize_t, port C.int) C.int {
+func dbListen(h C.longlong, host *C.char, hlen C.Py_ssize_t, port C.int, opts *C.char, olen C.Py_ssize_t) C.int {
 	var bound int
 	if !withEngine(h, func(gil pybridge.GIL, e *engine) error {
-		p, err := e.listen(str(host, hlen), int(port))
+		var cfg server.Config
+		if opts != nil {
+			var err error
+			if cfg, err = parseOptions(C.GoBytes(unsafe.Pointer(opts), C.int(olen))); err != nil {
+				return pybridge.Raise(gil, pybridge.ValueError, err)
+			}
+		}
+		p, err := e.listen(str(host, hlen), int(port), cfg)
 		if err != nil {
 			return pybridge.Raise(gil, pybridge.OSError, err)
 		}

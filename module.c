@@ -88,15 +88,15 @@ static PyObject *m_detach(PyObject *self, PyObject *arg) {
 
 static PyObject *m_listen(PyObject *self, PyObject *args) {
     long long h;
-    const char *host;
-    Py_ssize_t hlen;
+    const char *host, *opts = NULL;
+    Py_ssize_t hlen, olen = 0;
     int port;
-    if (!PyArg_ParseTuple(args, "Ls#i:listen", &h, &host, &hlen, &port)) return NULL;
+    if (!PyArg_ParseTuple(args, "Ls#i|z#:listen", &h, &host, &hlen, &port, &opts, &olen)) return NULL;
     if (port < 0 || port > 65535) {
         PyErr_Format(PyExc_ValueError, "port must be in 0..65535, not %d", port);
         return NULL;
     }
-    int bound = dbListen(h, (char *)host, hlen, port);
+    int bound = dbListen(h, (char *)host, hlen, port, (char *)opts, olen);
     return bound < 0 ? NULL : PyLong_FromLong(bound);
 }
 

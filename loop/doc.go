@@ -1,5 +1,5 @@
 // Package loop runs Python handlers in batches on the one thread that holds
-// the GIL, and implements server.Backend.
+// the GIL, and hands their replies back to the request goroutines (package pyroute calls it).
 //
 // Request goroutines never touch Python, and the GIL thread never runs Go.
 // A goroutine submits its call to a pybridge.Queue (C memory and an

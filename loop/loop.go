@@ -6,8 +6,7 @@ import (
 	"syscall"
 
 	"github.com/databridge/databridge/pybridge"
-	"github.com/databridge/databridge/router"
-	"github.com/databridge/databridge/server"
+	"github.com/databridge/databridge/wire"
 )
 
 // Loop queues calls from request goroutines for the GIL thread.
@@ -61,13 +60,12 @@ func (l *Loop) Close(gil pybridge.GIL) {
 	l.queue.Close(gil)
 }
 
-// Call queues a handler call and blocks until its response is ready. It is
+// Call queues a call of h and blocks until its reply is ready. It is
 // called on request goroutines, never with the GIL.
-func (l *Loop) Call(route *router.Route, request []byte) *server.Response {
+func (l *Loop) Call(h *pybridge.Handler, request []byte, kwargs bool) *wire.Reply {
 	w := waiterPool.Get().(*waiter)
 	slot := l.slots.add(w)
-	t := route.Handler.(*Target)
-	if err := l.queue.Submit(t.Handler, request, t.Validator != nil, slot); err != nil {
+	if err := l.queue.Submit(h, request, kwargs, slot); err != nil {
 		l.slots.take(slot)
 		waiterPool.Put(w)
 		return nil // the server answers 500
@@ -95,7 +93,7 @@ func (l *Loop) complete() {
 		if _, err := l.done.Read(buf[:]); err != nil {
 			return // closed
 		}
-		l.queue.TakeDone().Each(func(slot int64, resp *server.Response) {
+		l.queue.TakeDone().Each(func(slot int64, resp *wire.Reply) {
 			w := l.slots.take(slot)
 			w.response = resp
 			w.done <- struct{}{}

@@ -3,13 +3,13 @@ package loop
 import (
 	"sync"
 
-	"github.com/databridge/databridge/server"
+	"github.com/databridge/databridge/wire"
 )
 
 // waiter is a goroutine blocked in Call.
 type waiter struct {
 	done     chan struct{}
-	response *server.Response
+	response *wire.Reply
 }
 
 // slots maps the small integers that travel through C with a call to the

@@ -10,7 +10,6 @@ import (
 	"encoding/binary"
 	"unsafe"
 
-	"github.com/databridge/databridge/server"
 	"github.com/databridge/databridge/wire"
 )
 
@@ -86,20 +85,20 @@ func Invoke(_ GIL, h *Handler, req []byte, kwargs bool, loop Object, r *Result) 
 	C.db_invoke(toC(h.fn), toC(h.name), p, n, cBool(kwargs), toC(loop), nil, r.c)
 }
 
-// Response copies the result into Go memory.
-func (r *Result) Response() *server.Response { return response(r.c, true) }
+// Reply copies the result into Go memory.
+func (r *Result) Reply() *wire.Reply { return response(r.c, true) }
 
 // response copies a C result into Go memory. Cost for a typical JSON
 // response: two allocations, the Response (with room for one header) and
 // the body; the usual header name and values are constants.
 // Without copyBody, the caller gives the Response its body (handOver).
-func response(c *C.db_result, copyBody bool) *server.Response {
+func response(c *C.db_result, copyBody bool) *wire.Reply {
 	if c.status == 0 { // could not even build the 500
-		return &server.Response{Status: 500}
+		return &wire.Reply{Status: 500}
 	}
 	data := unsafe.Slice((*byte)(unsafe.Pointer(c.buf.data)), int(c.buf.len))
 	r := &responseWithHeader{}
-	resp := &r.Response
+	resp := &r.Reply
 	resp.Status = int(c.status)
 	if n := int(c.nheaders); n > 0 {
 		if n == 1 {
@@ -127,7 +126,7 @@ func response(c *C.db_result, copyBody bool) *server.Response {
 
 // responseWithHeader allocates a Response and its only header together.
 type responseWithHeader struct {
-	server.Response
+	wire.Reply
 	one [1][2]string
 }
 

@@ -41,7 +41,7 @@ func FuzzJSONToPython(f *testing.F) {
 		var body []byte
 		WithGIL(func(gil GIL) {
 			Invoke(gil, h, e.Buf, false, nil, r)
-			resp := r.Response()
+			resp := r.Reply()
 			status, body = resp.Status, resp.Body
 		})
 		if status != 200 {

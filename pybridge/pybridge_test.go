@@ -76,7 +76,7 @@ func run(t *testing.T, result string, req []byte) (status int, header map[string
 		r := NewResult()
 		defer r.Free()
 		Invoke(gil, h, req, false, nil, r)
-		resp := r.Response()
+		resp := r.Reply()
 		status, body = resp.Status, string(resp.Body)
 		header = map[string]string{}
 		for _, kv := range resp.Header {
@@ -247,7 +247,7 @@ func BenchmarkInvoke(b *testing.B) {
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
 					Invoke(gil, h, req, false, nil, r)
-					_ = r.Response()
+					_ = r.Reply()
 				}
 			})
 		})

@@ -7,9 +7,8 @@ import "C"
 
 import (
 	"errors"
+	"github.com/databridge/databridge/wire"
 	"unsafe"
-
-	"github.com/databridge/databridge/server"
 )
 
 // Queue hands calls from request goroutines to the GIL thread and results
@@ -97,7 +96,7 @@ const zeroCopyBody = 4096
 
 // Each calls f with every call's slot and response, then frees the list
 // (but for the bodies handed over without a copy).
-func (d Done) Each(f func(slot int64, resp *server.Response)) {
+func (d Done) Each(f func(slot int64, resp *wire.Reply)) {
 	var free, last *C.db_call
 	for c := d.c; c != nil; {
 		next := c.next
@@ -120,7 +119,7 @@ func (d Done) Each(f func(slot int64, resp *server.Response)) {
 
 // handOver makes a Response whose body is the call's C buffer; Release
 // frees the call. Cost: the Response, the closure, one cgo call to free.
-func handOver(c *C.db_call) *server.Response {
+func handOver(c *C.db_call) *wire.Reply {
 	resp := response(&c.result, false)
 	r := &c.result
 	resp.Body = unsafe.Slice((*byte)(unsafe.Pointer(r.buf.data)), int(r.buf.len))[int(r.body_off):int(r.body_off+r.body_len)]

@@ -1,6 +1,9 @@
-package server
+package pyroute
 
 import (
+	"fmt"
+	"github.com/databridge/databridge/server"
+	"github.com/databridge/databridge/wire"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -12,7 +15,7 @@ import (
 // fakeBackend decodes every request it gets and, unless respond is set,
 // echoes the decoded request dict back as a text/plain body.
 type fakeBackend struct {
-	respond func(route *router.Route, req dict) *Response
+	respond func(route string, req dict) *wire.Reply
 
 	mu    sync.Mutex
 	calls int
@@ -20,7 +23,7 @@ type fakeBackend struct {
 	last  dict   // the last request, decoded
 }
 
-func (f *fakeBackend) Call(route *router.Route, request []byte) *Response {
+func (f *fakeBackend) Call(route string, request []byte) *wire.Reply {
 	raw := append([]byte(nil), request...)
 	v, err := decodeWire(raw)
 	f.mu.Lock()
@@ -29,12 +32,12 @@ func (f *fakeBackend) Call(route *router.Route, request []byte) *Response {
 	f.last, _ = v.(dict)
 	f.mu.Unlock()
 	if err != nil {
-		return &Response{Status: 599, Body: []byte("bad wire value: " + err.Error())}
+		return &wire.Reply{Status: 599, Body: []byte("bad wire value: " + err.Error())}
 	}
 	if f.respond != nil {
 		return f.respond(route, v.(dict))
 	}
-	return &Response{
+	return &wire.Reply{
 		Status: http.StatusOK,
 		Header: [][2]string{{"Content-Type", "text/plain; charset=utf-8"}},
 		Body:   []byte(repr(v)),
@@ -59,11 +62,20 @@ func (f *fakeBackend) field(t *testing.T, name string) string {
 	return repr(v)
 }
 
-// testRoutes is the router every handler test uses.
-func testRoutes(t testing.TB) *router.Router {
+// Backend answers the test routes' calls: route is the route's path.
+type Backend interface {
+	Call(route string, request []byte) *wire.Reply
+}
+
+// Config is what the tests vary of a server.
+type Config struct{ MaxBodyBytes int64 }
+
+// routeTable is the routes every handler test uses.
+type routeTable [][2]string
+
+func testRoutes(t testing.TB) routeTable {
 	t.Helper()
-	rt := router.New()
-	for _, r := range [][2]string{
+	return routeTable{
 		{"GET", "/items"},
 		{"GET", "/users/<int:id>"},
 		{"GET", "/price/<float:p>"},
@@ -76,12 +88,25 @@ func testRoutes(t testing.TB) *router.Router {
 		{"PURGE", "/submit"},
 		{"GET", "/resp"},
 		{"POST", "/resp"},
-	} {
-		if _, err := rt.Add(r[0], r[1], r[1], nil); err != nil {
-			t.Fatalf("Add(%s %s): %v", r[0], r[1], err)
+	}
+}
+
+// NewHandler serves the routes of table with Python routes that call b,
+// behind net/http.
+func NewHandler(table routeTable, b Backend, cfg Config) http.Handler {
+	rt := router.New()
+	for _, r := range table {
+		path := r[1]
+		p, err := router.Parse(path)
+		if err != nil {
+			panic(err)
+		}
+		call := func(request []byte, kwargs bool) *wire.Reply { return b.Call(path, request) }
+		if _, err := rt.Add(r[0], path, path, New(call, path, p, nil, 0)); err != nil {
+			panic(fmt.Sprintf("Add(%s %s): %v", r[0], path, err))
 		}
 	}
-	return rt
+	return server.FromNetHTTP(rt, cfg.MaxBodyBytes)
 }
 
 // serve runs req through a handler with backend b and returns the

@@ -1,17 +1,17 @@
-package server
+package pyroute
 
 import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
-	"github.com/databridge/databridge/router"
+	"github.com/databridge/databridge/wire"
 )
 
 // nopBackend answers every request with the same small response.
-type nopBackend struct{ resp Response }
+type nopBackend struct{ resp wire.Reply }
 
-func (b *nopBackend) Call(*router.Route, []byte) *Response { return &b.resp }
+func (b *nopBackend) Call(string, []byte) *wire.Reply { return &b.resp }
 
 // nopWriter is a ResponseWriter that keeps only the header map, so the
 // benchmark counts the handler's allocations rather than a recorder's.
@@ -24,7 +24,7 @@ func (w *nopWriter) WriteHeader(int)             {}
 // BenchmarkHandler is a GET with an int path parameter and a few headers
 // through routing, encoding, the backend call and response writing.
 func BenchmarkHandler(b *testing.B) {
-	h := NewHandler(testRoutes(b), &nopBackend{resp: Response{
+	h := NewHandler(testRoutes(b), &nopBackend{resp: wire.Reply{
 		Status: 200,
 		Header: [][2]string{{"Content-Type", "application/json"}},
 		Body:   []byte(`{"id": 42}`),

@@ -1,4 +1,4 @@
-package server
+package pyroute
 
 import (
 	"bytes"
@@ -142,4 +142,22 @@ func appendBytes(e *wire.Encoder, r io.Reader) (int, error) {
 	n := len(e.Buf) - start
 	patchLen(e, at, n)
 	return n, err
+}
+
+// appendAll appends everything r yields to b, like io.ReadAll but into a
+// caller's buffer.
+func appendAll(b []byte, r io.Reader) ([]byte, error) {
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // let append pick the growth
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
 }

@@ -1,48 +1,48 @@
-package server
+package pyroute
 
 import (
 	"errors"
+	"math"
 	"net/http"
 	"runtime/debug"
 	"sync"
 
 	"github.com/databridge/databridge/router"
+	"github.com/databridge/databridge/server"
 	"github.com/databridge/databridge/validate"
 	"github.com/databridge/databridge/wire"
 )
 
-// Backend runs a route's handler. Call blocks until the response is ready;
-// it is called on the request's goroutine, possibly by many goroutines at
-// once. request is a wire-encoded dict (see the package documentation) that
-// Call must not keep after it returns. A nil Response, or a panic, becomes a
-// 500 response.
-type Backend interface {
-	Call(route *router.Route, request []byte) *Response
+// CallFunc runs the route's Python handler with a wire-encoded request
+// (the request dict, then a dict of keyword arguments when kwargs is set)
+// and blocks until its reply is ready. request must not be kept after it
+// returns. A nil reply, or a panic, becomes a 500.
+type CallFunc func(request []byte, kwargs bool) *wire.Reply
+
+// Route is a Python route: a server.Handler that reads the body, validates
+// the request in Go (answering 422 without Python), encodes the request
+// dict and calls Python through its CallFunc.
+type Route struct {
+	call      CallFunc
+	name      string              // for logs: GET /users/<id> (get_user)
+	params    []router.Param      // the path's parameters, in order
+	validator *validate.Validator // nil: the handler takes only the request
+	maxBody   int64
 }
 
-// Config tunes a handler. The zero value is ready to use.
-type Config struct {
-	// MaxBodyBytes is the largest request body accepted; larger bodies get
-	// a 413 response. Zero means DefaultMaxBodyBytes.
-	MaxBodyBytes int64
-}
-
-// DefaultMaxBodyBytes is the body limit used when Config.MaxBodyBytes is 0.
-const DefaultMaxBodyBytes = 16 << 20
-
-// NewHandler returns the http.Handler that routes requests with rt and runs
-// them with b. rt must not change once the handler serves requests.
-func NewHandler(rt *router.Router, b Backend, cfg Config) http.Handler {
-	if cfg.MaxBodyBytes <= 0 {
-		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+// New returns the handler of one Python route. pattern is the route's
+// parsed path; v, when not nil, validates every request before Python
+// runs; maxBody bounds the body below the server's limit (0: no bound
+// of the route's own).
+func New(call CallFunc, name string, pattern *router.Pattern, v *validate.Validator, maxBody int64) *Route {
+	if maxBody <= 0 {
+		maxBody = math.MaxInt64
 	}
-	return &handler{rt: rt, backend: b, maxBody: cfg.MaxBodyBytes}
-}
-
-type handler struct {
-	rt      *router.Router
-	backend Backend
-	maxBody int64
+	var params []router.Param
+	if pattern != nil {
+		params = pattern.Params
+	}
+	return &Route{call: call, name: name, params: params, validator: v, maxBody: maxBody}
 }
 
 // scratch is the per-request working memory, pooled so that a steady
@@ -51,7 +51,7 @@ type scratch struct {
 	enc   wire.Encoder // the request value passed to the backend
 	files wire.Encoder // multipart files, copied after the fields
 	body  []byte       // the request body as read
-	names []string     // header names, to sort
+	names []int        // header field indexes, sorted by name
 	seen  keySet       // names already written to a first-value dict
 
 	bodyJSON bool             // the body was parsed as JSON
@@ -80,114 +80,87 @@ func putScratch(s *scratch) {
 	if cap(s.body) > maxPooledBytes {
 		s.body = nil
 	}
-	clear(s.names[:cap(s.names)]) // drop references to the request's strings
 	s.names = s.names[:0]
 	s.seen.reset()
 	scratchPool.Put(s)
 }
 
-// ServeHTTP runs one request. This is the hot path. For a GET without a
-// body, this package allocates once (the backing array of the response
-// header values, see writeResponse): the request value is built in pooled
-// buffers, header names are lower-cased in place and plain query text is
-// not copied. Escaped query text (url.QueryUnescape), bodies (see
-// readBody), forms and Content-Type parsing add their own allocations.
-func (h *handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	m := h.rt.Match(req)
-	switch m.Status {
-	case http.StatusOK:
-	case http.StatusMethodNotAllowed:
-		w.Header()["Allow"] = []string{m.Allow}
-		writeError(w, http.StatusMethodNotAllowed, bodyMethodNotAllowed)
-		return
-	default:
-		writeError(w, http.StatusNotFound, bodyNotFound)
-		return
-	}
-
+// Serve runs one request. This is the hot path. For a GET without a body,
+// this package allocates nothing: the request value is built in pooled
+// buffers and header names are already lower-case. Escaped query text
+// (url.QueryUnescape), bodies, forms and Content-Type parsing add their
+// own allocations.
+func (rt *Route) Serve(w server.ResponseWriter, req *server.Request) {
 	s := getScratch()
 	defer putScratch(s)
 
 	var err error
-	s.body, err = readBody(w, req, h.maxBody, s.body[:0])
+	limit := rt.maxBody
+	if req.BodyLimit > 0 && req.BodyLimit < limit {
+		limit = req.BodyLimit
+	}
+	s.body, err = server.ReadBody(req, limit, s.body[:0])
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.Is(err, errBodyTooLarge) || errors.As(err, &tooLarge) {
-			writeError(w, http.StatusRequestEntityTooLarge, bodyTooLarge)
+		if errors.Is(err, server.ErrBodyTooLarge) {
+			req.Close = true // the rest of the body is not read
+			server.WriteError(w, http.StatusRequestEntityTooLarge, server.MsgBodyTooLarge)
 		}
 		// Any other read error means the client went away or sent a
-		// broken body; there is no one to answer.
+		// broken body (the front answers that); there is no one to answer.
 		return
 	}
 
 	// A route without a body schema is validated before the request dict is
 	// built, so that a 422 costs no encoding; with one, after it, so that
 	// malformed JSON stays a 400 (the validator expects well-formed JSON).
-	v := validatorOf(m.Route)
+	v := rt.validator
 	if v != nil && !v.HasBody() {
-		if body := validateRequest(s, v, req, &m); body != nil {
-			writeError(w, http.StatusUnprocessableEntity, body)
+		if body := rt.validate(s, req); body != nil {
+			server.WriteJSON(w, http.StatusUnprocessableEntity, body)
 			return
 		}
 	}
 	s.enc.Reset()
-	if msg := encodeRequest(s, req, &m); msg != "" {
-		writeError(w, http.StatusBadRequest, errorBody(msg))
+	if msg := encodeRequest(s, req, rt.params); msg != "" {
+		server.WriteError(w, http.StatusBadRequest, msg)
 		return
 	}
 	if v != nil {
 		if v.HasBody() {
-			if body := validateRequest(s, v, req, &m); body != nil {
-				writeError(w, http.StatusUnprocessableEntity, body)
+			if body := rt.validate(s, req); body != nil {
+				server.WriteJSON(w, http.StatusUnprocessableEntity, body)
 				return
 			}
 		}
 		s.enc.Buf = append(s.enc.Buf, s.kwargs.Buf...)
 	}
 
-	resp := h.call(m.Route, s.enc.Buf)
-	if resp == nil {
-		writeError(w, http.StatusInternalServerError, bodyInternal)
+	reply := rt.invoke(s.enc.Buf, v != nil)
+	if reply == nil {
+		server.WriteError(w, http.StatusInternalServerError, server.MsgInternal)
 		return
 	}
-	writeResponse(w, req, resp)
-	if resp.Release != nil {
-		resp.Release()
+	h := w.Header()
+	for _, kv := range reply.Header {
+		h.Add(kv[0], kv[1])
+	}
+	w.Send(reply.Status, reply.Body)
+	if reply.Release != nil {
+		reply.Release()
 	}
 }
 
-// call runs the backend, turning a panic or a nil response into nil.
-func (h *handler) call(route *router.Route, request []byte) (resp *Response) {
+// invoke runs the backend, turning a panic or a nil reply into nil.
+func (rt *Route) invoke(request []byte, kwargs bool) (reply *wire.Reply) {
 	defer func() {
 		if p := recover(); p != nil {
-			logger.Printf("backend panic in route %q: %v\n%s", routeName(route), p, debug.Stack())
-			resp = nil
+			server.Logf("backend panic in route %q: %v\n%s", rt.name, p, debug.Stack())
+			reply = nil
 		}
 	}()
-	resp = h.backend.Call(route, request)
-	if resp == nil {
-		logger.Printf("backend returned no response for route %q", routeName(route))
-		return nil
+	reply = rt.call(request, kwargs)
+	if reply == nil {
+		server.Logf("backend returned no response for route %q", rt.name)
 	}
-	if resp.Status < 100 || resp.Status > 999 {
-		logger.Printf("backend returned invalid status %d for route %q", resp.Status, routeName(route))
-		if resp.Release != nil {
-			resp.Release()
-		}
-		return nil
-	}
-	return resp
-}
-
-func routeName(r *router.Route) string {
-	if r == nil {
-		return ""
-	}
-	if r.Name != "" {
-		return r.Name
-	}
-	if r.Pattern != nil {
-		return r.Method + " " + r.Pattern.Source
-	}
-	return r.Method
+	return reply
 }

@@ -1,4 +1,4 @@
-package server
+package pyroute
 
 import (
 	"io"
@@ -53,14 +53,14 @@ func TestHandlerOverHTTP(t *testing.T) {
 			name: "chunked too large", method: "POST", path: "/submit", contentType: "text/plain",
 			body:       onlyReader{strings.NewReader(strings.Repeat("x", 2000))},
 			wantStatus: 413,
-			wantInBody: []string{`{"error": "request body too large"}`},
+			wantInBody: []string{`{"error":"request body too large"}`},
 		},
 		// A known length over the limit is refused without reading.
 		{
 			name: "declared too large", method: "POST", path: "/submit", contentType: "text/plain",
 			body:       strings.NewReader(strings.Repeat("x", 2000)),
 			wantStatus: 413,
-			wantInBody: []string{`{"error": "request body too large"}`},
+			wantInBody: []string{`{"error":"request body too large"}`},
 		},
 	}
 	b := &fakeBackend{}

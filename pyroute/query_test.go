@@ -1,4 +1,4 @@
-package server
+package pyroute
 
 import (
 	"github.com/databridge/databridge/internal/urlquery"

@@ -1,16 +1,15 @@
-package server
+package pyroute
 
 import (
 	"encoding/binary"
 	"errors"
 	"mime"
-	"net"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/databridge/databridge/router"
+	"github.com/databridge/databridge/server"
 	"github.com/databridge/databridge/wire"
 )
 
@@ -20,7 +19,7 @@ const requestKeys = 10
 // encodeRequest appends the request dict of req (whose body is s.body) to
 // s.enc. It returns "" on success and otherwise the message of a 400
 // response; the backend must then not be called.
-func encodeRequest(s *scratch, req *http.Request, m *router.Match) string {
+func encodeRequest(s *scratch, req *server.Request, params []router.Param) string {
 	e := &s.enc
 	e.Dict(requestKeys)
 
@@ -32,7 +31,7 @@ func encodeRequest(s *scratch, req *http.Request, m *router.Match) string {
 	}
 
 	e.Key(wire.KeyPath)
-	e.Str(req.URL.Path)
+	e.Str(req.Path)
 
 	e.Key(wire.KeyURL)
 	encodeURL(e, req)
@@ -45,18 +44,18 @@ func encodeRequest(s *scratch, req *http.Request, m *router.Match) string {
 
 	e.Key(wire.KeyQueryParams)
 	s.seen.reset()
-	encodeFirstValues(e, &s.seen, req.URL.RawQuery)
+	encodeFirstValues(e, &s.seen, req.RawQuery)
 
 	e.Key(wire.KeyPathParams)
-	encodePathParams(e, m)
+	encodePathParams(e, params, req.PathValues)
 
 	// Only requests with a Content-Type can have a JSON body or a form;
 	// mime.ParseMediaType allocates, so GETs skip it.
 	var mediaType string
-	var params map[string]string
-	if ct := req.Header.Get("Content-Type"); ct != "" {
+	var ctParams map[string]string
+	if ct := req.Header.Get("content-type"); ct != "" {
 		var err error
-		mediaType, params, err = mime.ParseMediaType(ct)
+		mediaType, ctParams, err = mime.ParseMediaType(ct)
 		if err != nil && !errors.Is(err, mime.ErrInvalidMediaParameter) {
 			mediaType = "" // unparsable: neither JSON nor a form
 		}
@@ -77,7 +76,7 @@ func encodeRequest(s *scratch, req *http.Request, m *router.Match) string {
 	case "application/x-www-form-urlencoded":
 		encodeURLEncodedForm(s)
 	case "multipart/form-data":
-		if err := encodeMultipartForm(s, params["boundary"]); err != nil {
+		if err := encodeMultipartForm(s, ctParams["boundary"]); err != nil {
 			return "invalid multipart body: " + clientMessage(err)
 		}
 	default:
@@ -111,10 +110,9 @@ func clientMessage(err error) string {
 }
 
 // encodeURL appends the full URL as a str, built in place:
-// scheme://host/escaped-path[?query]. The host is req.Host, or the local
-// address for a request without one. No allocations unless the path needs
-// escaping that the client did not do.
-func encodeURL(e *wire.Encoder, req *http.Request) {
+// scheme://host/escaped-path[?query]. The host is the request's, or the
+// local address for an HTTP/1.0 request without one. No allocations.
+func encodeURL(e *wire.Encoder, req *server.Request) {
 	at := len(e.Buf)
 	e.Str("")
 	start := len(e.Buf)
@@ -125,13 +123,13 @@ func encodeURL(e *wire.Encoder, req *http.Request) {
 	}
 	if req.Host != "" {
 		e.Buf = append(e.Buf, req.Host...)
-	} else if a, ok := req.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
-		e.Buf = append(e.Buf, a.String()...) // HTTP/1.0 without Host: the address it came to
+	} else {
+		e.Buf = append(e.Buf, req.LocalAddr...)
 	}
-	e.Buf = append(e.Buf, req.URL.EscapedPath()...)
-	if req.URL.RawQuery != "" {
+	e.Buf = append(e.Buf, req.RawPath...)
+	if req.RawQuery != "" {
 		e.Buf = append(e.Buf, '?')
-		e.Buf = append(e.Buf, req.URL.RawQuery...)
+		e.Buf = append(e.Buf, req.RawQuery...)
 	}
 	patchLen(e, at, len(e.Buf)-start)
 }
@@ -142,79 +140,67 @@ func patchLen(e *wire.Encoder, at, n int) {
 	binary.LittleEndian.PutUint32(e.Buf[at+1:], uint32(n))
 }
 
-// encodeHeaders appends the headers dict: "host" (from req.Host, where Go
-// moves the Host header) first, then the other names in sorted order, all
-// lower-cased, "transfer-encoding" (from req.TransferEncoding) included. The values of a repeated header are joined with ", " in the
-// order they arrived. Lower-casing is done in place in the buffer, so the
-// only cost is sorting the pooled name slice.
-func encodeHeaders(s *scratch, req *http.Request) {
+// encodeHeaders appends the headers dict: "host" first, then the other
+// names in sorted order (names are already lower-case), the values of a
+// repeated header joined with ", " in the order they arrived. Sorting
+// works on a pooled index slice: no allocation.
+func encodeHeaders(s *scratch, req *server.Request) {
 	e := &s.enc
-	names := s.names[:0]
-	for name := range req.Header {
-		if !strings.EqualFold(name, "Host") {
-			names = append(names, name)
-		}
-	}
-	// net/http moves Transfer-Encoding out of the header map too.
-	if len(req.TransferEncoding) > 0 && req.Header["Transfer-Encoding"] == nil {
-		names = append(names, "Transfer-Encoding")
-	}
-	slices.Sort(names)
-	s.names = names
-
-	n := len(names)
-	if req.Host != "" {
-		n++
-	}
-	e.Dict(n)
-	if req.Host != "" {
-		e.Str("host")
-		e.Str(req.Host)
-	}
-	for _, name := range names {
-		e.Str(name)
-		lowerASCII(e.Buf[len(e.Buf)-len(name):])
-		values := req.Header[name]
-		if values == nil && name == "Transfer-Encoding" {
-			values = req.TransferEncoding
-		}
-		if len(values) == 1 {
-			e.Str(values[0])
+	fields := req.Header.Fields()
+	idx := s.names[:0]
+	hasHost := req.Host != ""
+	for i := range fields {
+		if fields[i].Name == "host" {
 			continue
 		}
-		at := len(e.Buf)
-		e.Str("")
-		start := len(e.Buf)
-		for i, v := range values {
-			if i > 0 {
-				e.Buf = append(e.Buf, ", "...)
-			}
-			e.Buf = append(e.Buf, v...)
-		}
-		patchLen(e, at, len(e.Buf)-start)
+		idx = append(idx, i)
 	}
-}
+	slices.SortStableFunc(idx, func(a, b int) int { return strings.Compare(fields[a].Name, fields[b].Name) })
+	s.names = idx
 
-func lowerASCII(b []byte) {
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + ('a' - 'A')
-		}
+	at := len(e.Buf)
+	e.Dict(0)
+	n := 0
+	if hasHost {
+		e.Str("host")
+		e.Str(req.Host)
+		n++
 	}
+	for k := 0; k < len(idx); {
+		name := fields[idx[k]].Name
+		j := k + 1
+		for j < len(idx) && fields[idx[j]].Name == name {
+			j++
+		}
+		e.Str(name)
+		if j == k+1 {
+			e.Str(fields[idx[k]].Value)
+		} else {
+			vat := len(e.Buf)
+			e.Str("")
+			start := len(e.Buf)
+			for x := k; x < j; x++ {
+				if x > k {
+					e.Buf = append(e.Buf, ", "...)
+				}
+				e.Buf = append(e.Buf, fields[idx[x]].Value...)
+			}
+			patchLen(e, vat, len(e.Buf)-start)
+		}
+		n++
+		k = j
+	}
+	e.PatchCount(at, n)
 }
 
 // encodePathParams appends the path_params dict, converting each value by
 // its parameter's kind. The router has already checked the text against
 // the kind's regexp; a float that still does not parse is passed as str.
-func encodePathParams(e *wire.Encoder, m *router.Match) {
-	var params []router.Param
-	if m.Route != nil && m.Route.Pattern != nil {
-		params = m.Route.Pattern.Params
-	}
-	n := min(len(params), len(m.Values))
+func encodePathParams(e *wire.Encoder, params []router.Param, values []string) {
+	n := min(len(params), len(values))
 	e.Dict(n)
 	for i := range n {
-		p, v := params[i], m.Values[i]
+		p, v := params[i], values[i]
 		e.Str(p.Name)
 		switch p.Kind {
 		case router.Int:

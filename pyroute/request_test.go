@@ -1,4 +1,4 @@
-package server
+package pyroute
 
 import (
 	"bytes"
@@ -355,43 +355,43 @@ func TestRequestRejected(t *testing.T) {
 		// Invalid JSON: the parser's message and offset.
 		{
 			name: "invalid json", contentType: "application/json", body: `{"a": }`,
-			wantStatus: 400, wantBody: `{"error": "invalid JSON body: unexpected character '}' at offset 6"}`,
+			wantStatus: 400, wantBody: `{"error":"invalid JSON body: unexpected character '}' at offset 6"}`,
 		},
 		// Trailing data after the document.
 		{
 			name: "json trailing data", contentType: "application/json", body: `1 2`,
-			wantStatus: 400, wantBody: `{"error": "invalid JSON body: unexpected character '2' after top-level value at offset 2"}`,
+			wantStatus: 400, wantBody: `{"error":"invalid JSON body: unexpected character '2' after top-level value at offset 2"}`,
 		},
 		// The message is JSON-escaped.
 		{
 			name: "json message escaped", contentType: "application/json", body: `"\q"`,
-			wantStatus: 400, wantBody: `{"error": "invalid JSON body: invalid escape '\\q' in string at offset 1"}`,
+			wantStatus: 400, wantBody: `{"error":"invalid JSON body: invalid escape '\\q' in string at offset 1"}`,
 		},
 		{
 			name: "multipart without boundary", contentType: "multipart/form-data", body: "x",
-			wantStatus: 400, wantBody: `{"error": "invalid multipart body: no boundary in Content-Type"}`,
+			wantStatus: 400, wantBody: `{"error":"invalid multipart body: no boundary in Content-Type"}`,
 		},
 		// No boundary line at all.
 		{
 			name: "multipart garbage", contentType: "multipart/form-data; boundary=XyZ", body: "garbage",
-			wantStatus: 400, wantBody: `{"error": "invalid multipart body: multipart: NextPart: EOF"}`,
+			wantStatus: 400, wantBody: `{"error":"invalid multipart body: multipart: NextPart: EOF"}`,
 		},
 		// A part cut off before the closing boundary.
 		{
 			name: "multipart truncated", contentType: "multipart/form-data; boundary=XyZ",
 			body:       "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nvalue",
-			wantStatus: 400, wantBody: `{"error": "invalid multipart body: field \"a\": unexpected EOF"}`,
+			wantStatus: 400, wantBody: `{"error":"invalid multipart body: field \"a\": unexpected EOF"}`,
 		},
 		// Part counts are bounded, repeated names included.
 		{
 			name: "too many fields", contentType: "multipart/form-data; boundary=XyZ",
 			body:       manyParts(maxFormFields+1, `form-data; name="f"`),
-			wantStatus: 400, wantBody: `{"error": "invalid multipart body: more than 1000 fields"}`,
+			wantStatus: 400, wantBody: `{"error":"invalid multipart body: more than 1000 fields"}`,
 		},
 		{
 			name: "too many files", contentType: "multipart/form-data; boundary=XyZ",
 			body:       manyParts(maxFormFiles+1, `form-data; name="f"; filename="a"`),
-			wantStatus: 400, wantBody: `{"error": "invalid multipart body: more than 1000 files"}`,
+			wantStatus: 400, wantBody: `{"error":"invalid multipart body: more than 1000 files"}`,
 		},
 		// At the limits the form is accepted.
 		{
@@ -402,17 +402,17 @@ func TestRequestRejected(t *testing.T) {
 		// Over the limit with a known length: rejected before reading.
 		{
 			name: "too large", contentType: "text/plain", body: "12345678901", max: 10,
-			wantStatus: 413, wantBody: `{"error": "request body too large"}`,
+			wantStatus: 413, wantBody: `{"error":"request body too large"}`,
 		},
 		// Over the limit with an unknown length (chunked): found while reading.
 		{
 			name: "too large chunked", contentType: "text/plain", body: "12345678901", length: -1, max: 10,
-			wantStatus: 413, wantBody: `{"error": "request body too large"}`,
+			wantStatus: 413, wantBody: `{"error":"request body too large"}`,
 		},
 		// The default limit is 16 MiB; the declared length alone decides.
 		{
 			name: "default limit", contentType: "text/plain", body: "x", length: 16<<20 + 1,
-			wantStatus: 413, wantBody: `{"error": "request body too large"}`,
+			wantStatus: 413, wantBody: `{"error":"request body too large"}`,
 		},
 		// Exactly at the limit is fine (the echo backend answers 200).
 		{

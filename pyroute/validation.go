@@ -1,43 +1,28 @@
-package server
+package pyroute
 
 import (
-	"net/http"
-
-	"github.com/databridge/databridge/router"
+	"github.com/databridge/databridge/server"
 	"github.com/databridge/databridge/validate"
 )
 
-// RequestValidator is implemented by a route's Handler when the route
-// converts and validates requests in Go before the backend runs (issue #4,
-// docs/route-spec.md). A nil validator means none.
-type RequestValidator interface {
-	RequestValidator() *validate.Validator
-}
-
-// validatorOf returns the route's validator, or nil.
-func validatorOf(route *router.Route) *validate.Validator {
-	if rv, ok := route.Handler.(RequestValidator); ok {
-		return rv.RequestValidator()
-	}
-	return nil
-}
-
-// validateRequest converts and validates the request for v. On success it
-// leaves the handler's keyword arguments in s.kwargs (the caller appends
-// them after the request dict) and returns nil; otherwise it returns the
-// 422 body, and the backend must not be called.
-func validateRequest(s *scratch, v *validate.Validator, req *http.Request, m *router.Match) []byte {
+// validate converts and validates the request for the route's validator.
+// On success it leaves the handler's keyword arguments in s.kwargs (the
+// caller appends them after the request dict) and returns nil; otherwise
+// it returns the 422 body, and the backend must not be called. It reads
+// the same request view as the encoder: the header list (Host included)
+// and the query.
+func (rt *Route) validate(s *scratch, req *server.Request) []byte {
 	r := &s.check
 	*r = validate.Request{
-		Query:      req.URL.RawQuery,
-		Header:     req.Header,
-		Params:     m.Route.Pattern.Params,
-		PathValues: m.Values,
+		Query:      req.RawQuery,
+		Fields:     &req.Header,
+		Params:     rt.params,
+		PathValues: req.PathValues,
 		Body:       s.body,
 		BodyIsJSON: s.bodyJSON,
 	}
 	s.kwargs.Reset()
-	details := v.Check(&s.kwargs, r)
+	details := rt.validator.Check(&s.kwargs, r)
 	*r = validate.Request{} // drop references to the request
 	if details != nil {
 		return validate.ErrorBody(details)

@@ -1,4 +1,4 @@
-package server
+package pyroute
 
 import (
 	"encoding/binary"

@@ -75,6 +75,7 @@ func fillFromNetHTTP(r *Request, hr *http.Request, maxBody int64) {
 	r.ProtoMajor, r.ProtoMinor = hr.ProtoMajor, hr.ProtoMinor
 	r.Host = hr.Host
 	r.ContentLength = hr.ContentLength
+	r.BodyLimit = maxBody
 	if hr.Body == nil || hr.Body == http.NoBody {
 		r.Body = NoBody
 	} else {

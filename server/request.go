@@ -48,6 +48,8 @@ type Request struct {
 	// Close is set when the connection will be closed after this
 	// response (the client asked, or the server decided).
 	Close bool
+	// BodyLimit is the server's Config.MaxBodyBytes; Body enforces it.
+	BodyLimit int64
 
 	// PathValues holds the raw values of the matched route's parameters,
 	// in order; the router sets it before calling the route's handler.

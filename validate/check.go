@@ -6,13 +6,17 @@ import (
 	"strings"
 
 	"github.com/databridge/databridge/router"
+	"github.com/databridge/databridge/server"
 	"github.com/databridge/databridge/wire"
 )
 
 // Request is what Check needs from an HTTP request.
 type Request struct {
-	Query      string        // raw query string (req.URL.RawQuery)
-	Header     http.Header   // canonical keys, as net/http gives them
+	Query  string      // raw query string (req.URL.RawQuery)
+	Header http.Header // canonical keys, as net/http gives them
+	// Fields, when not nil, replaces Header: the engine's header list
+	// (lower-case names, Host included).
+	Fields     *server.Header
 	PathNames  []string      // the route's path param names, in order
 	PathKinds  []router.Kind // their converter kinds
 	PathValues []string      // the raw values (router.Match.Values)
@@ -68,7 +72,11 @@ func (v *Validator) Check(e *wire.Encoder, r *Request) []Detail {
 		ds = v.query.checkQuery(sc.pairs, ds)
 	}
 	if v.headers != nil {
-		ds = v.headers.checkHeaders(r.Header, ds)
+		if r.Fields != nil {
+			ds = v.headers.checkFields(r.Fields, ds)
+		} else {
+			ds = v.headers.checkHeaders(r.Header, ds)
+		}
 	}
 	if v.body != nil {
 		ds = v.body.check(r, ds)
@@ -91,7 +99,11 @@ func (p *param) checkScalar(e *wire.Encoder, sc *scratch, i int, r *Request, ds 
 	case inQuery:
 		text, present = sc.first(i)
 	case inHeader:
-		text, present = headerValue(r.Header, p.header)
+		if r.Fields != nil {
+			text, present = r.Fields.Lookup(p.alias)
+		} else {
+			text, present = headerValue(r.Header, p.header)
+		}
 	case inPath:
 		for j := range r.pathLen() {
 			name, kind := r.pathParam(j)

@@ -2,6 +2,7 @@ package validate
 
 import (
 	"fmt"
+	"github.com/databridge/databridge/server"
 	"net/http"
 	"slices"
 	"strings"
@@ -97,6 +98,33 @@ func (o *objectSchema) checkQuery(pairs []pair, ds []Detail) []Detail {
 			x = scalar{kind: convStr, s: pr.value} // keeps the indexes of later values
 		}
 		obj[pr.name] = append(list, x.instance())
+	}
+	return o.validate(obj, failed, ds)
+}
+
+// checkFields is checkHeaders for the engine's header list.
+func (o *objectSchema) checkFields(h *server.Header, ds []Detail) []Detail {
+	obj := make(map[string]any, h.Len())
+	var failed []string
+	fields := h.Fields()
+	for i, f := range fields {
+		lower := strings.ToLower(f.Name)
+		if _, dup := obj[lower]; dup || slices.Contains(failed, lower) {
+			continue
+		}
+		value := f.Value
+		for _, g := range fields[i+1:] { // a repeated header: its values joined with ", "
+			if strings.EqualFold(g.Name, lower) {
+				value += ", " + g.Value
+			}
+		}
+		x, prob := convert(o.props[lower].kinds, value)
+		if prob != nil {
+			ds = append(ds, Detail{Loc: []any{"header", lower}, Msg: prob.msg, Type: prob.typ})
+			failed = append(failed, lower)
+			continue
+		}
+		obj[lower] = x.instance()
 	}
 	return o.validate(obj, failed, ds)
 }

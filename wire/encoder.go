@@ -110,3 +110,14 @@ func (e *Encoder) lenPrefixed(tag byte, s string) {
 func (e *Encoder) PatchCount(at int, n int) {
 	binary.LittleEndian.PutUint32(e.Buf[at+1:], uint32(n))
 }
+
+// Reply is what a Python handler produced, as it comes back across the
+// boundary: neutral of HTTP types, so that pybridge needs no server.
+type Reply struct {
+	Status int
+	Header [][2]string // in order; names as the handler gave them
+	Body   []byte
+	// Release, when set, is called once the reply has been written or
+	// dropped: Body may point into memory that it frees.
+	Release func()
+}
