@@ -13,7 +13,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
 )
 
 // rawExchange sends one request on a fresh connection to srv and returns
