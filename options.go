@@ -13,9 +13,9 @@ import (
 // JSON (see python/databridge/server.py): limits in bytes and counts,
 // timeouts in seconds. Absent or zero fields keep the engine's defaults.
 type listenOptions struct {
-	MaxTargetBytes     int     `json:"max_target_bytes"`
-	MaxHeaderBytes     int     `json:"max_header_bytes"`
-	MaxHeaderFields    int     `json:"max_header_fields"`
+	MaxTargetBytes     int     `json:"max_target_size"`
+	MaxHeaderBytes     int     `json:"max_header_size"`
+	MaxHeaderFields    int     `json:"max_header_count"`
 	MaxBodyBytes       int64   `json:"max_body_size"`
 	ReadHeaderTimeout  float64 `json:"timeout_read_header"`
 	ReadBodyTimeout    float64 `json:"timeout_read_body"`

@@ -101,12 +101,15 @@ func (rt *Route) Serve(w server.ResponseWriter, req *server.Request) {
 	}
 	s.body, err = server.ReadBody(req, limit, s.body[:0])
 	if err != nil {
-		if errors.Is(err, server.ErrBodyTooLarge) {
-			req.Close = true // the rest of the body is not read
+		req.Close = true // the rest of the body is not read
+		switch {
+		case errors.Is(err, server.ErrBodyTooLarge):
 			server.WriteError(w, http.StatusRequestEntityTooLarge, server.MsgBodyTooLarge)
+		case errors.Is(err, server.ErrBadFraming):
+			server.WriteError(w, http.StatusBadRequest, server.ErrorMessage(err))
 		}
-		// Any other read error means the client went away or sent a
-		// broken body (the front answers that); there is no one to answer.
+		// Any other read error means the client went away: there is no
+		// one to answer.
 		return
 	}
 

@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"log"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -31,6 +32,12 @@ func ErrorBody(msg string) []byte {
 	b = append(b, `{"error":`...)
 	b = AppendJSONString(b, msg)
 	return append(b, '}')
+}
+
+// ErrorMessage is the text of err for the client's eyes: without the
+// "databridge: " prefix that the engine's errors carry.
+func ErrorMessage(err error) string {
+	return strings.TrimPrefix(err.Error(), "databridge: ")
 }
 
 // WriteError answers status with ErrorBody(msg), keeping header fields the

@@ -57,9 +57,11 @@ def drain(queue: object) -> None:
     is readable."""
 
 def detach(engine: int) -> None: ...
-def listen(engine: int, host: str, port: int) -> int:
-    """Bind, start serving in Go, and return the bound port. OSError if the
-    address cannot be bound."""
+def listen(engine: int, host: str, port: int, options: str | None = None) -> int:
+    """Bind, start serving in Go, and return the bound port. ``options`` is
+    a JSON object of limits, timeouts and TLS settings (see
+    ``databridge.server.SETTINGS``; keys a Go ``listenOptions`` knows, else
+    ValueError). OSError if the address cannot be bound."""
 
 def shutdown(engine: int, timeout: float) -> None:
     """Start a graceful stop: stop accepting, finish in-flight requests (up

@@ -52,10 +52,11 @@ class App(Router):
         self._engine: int = _core.engine_new()
         self._add_builtin_routes()
 
-    def run(self, host: str = "127.0.0.1", port: int = 8000) -> None:
+    def run(self, host: str = "127.0.0.1", port: int = 8000, **options: Any) -> None:
         """Serve until Ctrl+C or SIGTERM, then finish requests in flight and
-        return. See :class:`databridge.Server` for more control."""
-        Server(self, host, port).run()
+        return. ``options`` are :class:`databridge.Server`'s keyword
+        arguments (limits, timeouts, TLS)."""
+        Server(self, host, port, **options).run()
 
     def openapi(self) -> dict[str, Any]:
         """The OpenAPI 3.1 document of the routes (made once, and again after

@@ -7,7 +7,7 @@ import importlib
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 __all__ = ["main"]
@@ -80,7 +80,51 @@ def _parser() -> argparse.ArgumentParser:
         type=str.lower,
         help="logging level: %(choices)s (default: %(default)s)",
     )
+    _add_server_flags(run)
     return parser
+
+
+def _add_server_flags(run: argparse.ArgumentParser) -> None:
+    """The engine's limits, timeouts and TLS, named as uvicorn names them
+    where it has the setting (docs/http1.md lists them all)."""
+    from .server import SETTINGS
+
+    limits = run.add_argument_group("limits and timeouts")
+    for setting in SETTINGS:
+        limits.add_argument(
+            setting.flag,
+            dest=setting.name,
+            type=_positive(setting.kind, zero_ok=setting.name == "max_requests_per_connection"),
+            default=setting.default,
+            metavar="N",
+            help=f"{setting.help} (default: %(default)s)",
+        )
+    tls = run.add_argument_group("TLS and HTTP/2")
+    tls.add_argument("--ssl-certfile", metavar="FILE", help="PEM certificate chain: serve HTTPS (TLS 1.2+)")
+    tls.add_argument("--ssl-keyfile", metavar="FILE", help="PEM private key of --ssl-certfile")
+    tls.add_argument("--ssl-keyfile-password", metavar="PASSWORD", help="password of an encrypted --ssl-keyfile")
+    tls.add_argument(
+        "--ssl-ca-certs", metavar="FILE", help="PEM CA certificates: require client certificates they signed (mTLS)"
+    )
+    tls.add_argument(
+        "--http2",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="serve HTTP/2 (h2 by ALPN over TLS, h2c over cleartext) (default: on)",
+    )
+
+
+def _positive(kind: type, zero_ok: bool) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if value < 0 or (value == 0 and not zero_ok):
+            raise argparse.ArgumentTypeError(f"{text} must be {'0 or more' if zero_ok else 'positive'}")
+        return value  # type: ignore[no-any-return]
+
+    return parse
 
 
 def _port(text: str) -> int:
@@ -104,10 +148,31 @@ def _run(args: argparse.Namespace) -> int:
         print(f"databridge: error: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    from .server import SETTINGS
+
+    options = {s.name: getattr(args, s.name) for s in SETTINGS}
     try:
-        Server(app, args.host, args.port).run()
+        server = Server(
+            app,
+            args.host,
+            args.port,
+            ssl_certfile=args.ssl_certfile,
+            ssl_keyfile=args.ssl_keyfile,
+            ssl_keyfile_password=args.ssl_keyfile_password,
+            ssl_ca_certs=args.ssl_ca_certs,
+            http2=args.http2,
+            **options,
+        )
+    except (TypeError, ValueError) as exc:
+        print(f"databridge: error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        server.run()
     except OSError as exc:
         print(f"databridge: error: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    except ValueError as exc:  # the engine refused a setting: an unreadable certificate, say
+        print(f"databridge: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:  # a second Ctrl+C while finishing requests
         print("databridge: interrupted", file=sys.stderr)

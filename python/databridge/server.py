@@ -4,11 +4,13 @@ thread (:meth:`Server.start` / :meth:`Server.stop`)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import signal
 import sys
 import threading
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from . import _core
 from ._runtime import Attachment, batch_scheduling, new_loop
@@ -16,9 +18,41 @@ from ._runtime import Attachment, batch_scheduling, new_loop
 if TYPE_CHECKING:
     from .app import App
 
-__all__ = ["Server"]
+__all__ = ["Server", "SETTINGS", "Setting"]
 
 logger = logging.getLogger("databridge")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One limit or timeout of the engine: the ``Server(...)`` keyword and,
+    with dashes, the ``python -m databridge run`` flag."""
+
+    name: str
+    kind: type  # int (bytes or a count) or float (seconds)
+    default: float
+    help: str
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+#: The engine's limits and timeouts, with their defaults (docs/http1.md).
+SETTINGS: tuple[Setting, ...] = (
+    Setting("max_target_size", int, 16 * 1024, "longest request-target in bytes; longer gets 414"),
+    Setting("max_header_size", int, 64 * 1024, "largest request line + header section in bytes; larger gets 431"),
+    Setting("max_header_count", int, 100, "most header fields in a request; more gets 431"),
+    Setting("max_body_size", int, 16 * 1024 * 1024, "largest request body in bytes; larger gets 413"),
+    Setting("timeout_read_header", float, 10.0, "seconds to receive a request's header section"),
+    Setting("timeout_read_body", float, 30.0, "seconds to receive a request body"),
+    Setting("timeout_write", float, 30.0, "seconds to write a response (each write of a streamed one)"),
+    Setting("timeout_keep_alive", float, 5.0, "seconds an idle keep-alive connection stays open"),
+    Setting("max_requests_per_connection", int, 0, "requests served on one connection before it closes; 0: no limit"),
+    Setting("timeout_graceful_shutdown", float, 30.0, "seconds requests in flight get to finish when stopping"),
+)
+
+_SETTING_NAMES = frozenset(s.name for s in SETTINGS)
 
 
 class Server:
@@ -26,7 +60,18 @@ class Server:
     :meth:`start` returns, :attr:`port` is the bound one).
 
     Stopping is graceful: the listener closes, requests in flight finish
-    (for up to ``shutdown_timeout`` seconds), then :meth:`run` returns.
+    (for up to ``timeout_graceful_shutdown`` seconds), then :meth:`run`
+    returns.
+
+    Limits and timeouts (:data:`SETTINGS`, documented in docs/http1.md) are
+    keyword arguments: ``max_target_size``, ``max_header_size``,
+    ``max_header_count``, ``max_body_size``, ``timeout_read_header``,
+    ``timeout_read_body``, ``timeout_write``, ``timeout_keep_alive``,
+    ``max_requests_per_connection``, ``timeout_graceful_shutdown``.
+    ``ssl_certfile`` and ``ssl_keyfile`` (PEM; ``ssl_keyfile_password`` for
+    an encrypted key) serve TLS 1.2+, with HTTP/2 chosen by ALPN;
+    ``ssl_ca_certs`` requires client certificates signed by those CAs
+    (mutual TLS). ``http2=False`` turns HTTP/2 off (h2 and h2c).
     """
 
     def __init__(
@@ -35,12 +80,50 @@ class Server:
         host: str = "127.0.0.1",
         port: int = 8000,
         *,
-        shutdown_timeout: float = 30.0,
+        shutdown_timeout: float | None = None,
+        ssl_certfile: str | None = None,
+        ssl_keyfile: str | None = None,
+        ssl_keyfile_password: str | None = None,
+        ssl_ca_certs: str | None = None,
+        http2: bool = True,
+        **settings: float,
     ) -> None:
+        unknown = sorted(set(settings) - _SETTING_NAMES)
+        if unknown:
+            raise TypeError(f"databridge: Server() got unexpected keyword argument(s): {', '.join(unknown)}")
+        if shutdown_timeout is not None:  # the name before timeout_graceful_shutdown
+            settings.setdefault("timeout_graceful_shutdown", shutdown_timeout)
+        values: dict[str, float] = {}
+        for setting in SETTINGS:
+            value = settings.get(setting.name, setting.default)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise TypeError(f"databridge: {setting.name} must be a number, not {type(value).__name__}")
+            if setting.kind is int and value != int(value):
+                raise ValueError(f"databridge: {setting.name} must be a whole number, not {value!r}")
+            if value < 0 or (value == 0 and setting.name != "max_requests_per_connection"):
+                raise ValueError(f"databridge: {setting.name} must be positive, not {value!r}")
+            values[setting.name] = setting.kind(value)
+        if (ssl_certfile is None) != (ssl_keyfile is None):
+            raise ValueError("databridge: TLS needs both ssl_certfile and ssl_keyfile")
+        if ssl_ca_certs is not None and ssl_certfile is None:
+            raise ValueError("databridge: ssl_ca_certs (client certificates) needs ssl_certfile and ssl_keyfile")
         self.app = app
         self.host = host
         self.port = port
-        self.shutdown_timeout = shutdown_timeout
+        self.settings = values
+        self.shutdown_timeout = values["timeout_graceful_shutdown"]
+        self.ssl = ssl_certfile is not None
+        self.http2 = http2
+        self._options: dict[str, Any] = {k: v for k, v in values.items() if k != "timeout_graceful_shutdown"}
+        self._options["http2"] = bool(http2)
+        for key, value in (
+            ("ssl_certfile", ssl_certfile),
+            ("ssl_keyfile", ssl_keyfile),
+            ("ssl_keyfile_password", ssl_keyfile_password),
+            ("ssl_ca_certs", ssl_ca_certs),
+        ):
+            if value is not None:
+                self._options[key] = str(value)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Future[None] | None = None
         self._thread: threading.Thread | None = None
@@ -102,7 +185,7 @@ class Server:
         attachment: Attachment | None = None
         try:
             attachment = Attachment(engine, loop)
-            self.port = _core.listen(engine, self.host, self.port)
+            self.port = _core.listen(engine, self.host, self.port, json.dumps(self._options))
             self._stop = loop.create_future()
             self._loop = loop
             in_main = threading.current_thread() is threading.main_thread()
@@ -114,11 +197,7 @@ class Server:
                 for sig in (signal.SIGINT, signal.SIGTERM):
                     loop.add_signal_handler(sig, self._on_signal, loop)
             if banner:
-                print(
-                    f"databridge: serving http://{self.host}:{self.port} (Ctrl+C to stop)",
-                    file=sys.stderr,
-                    flush=True,
-                )
+                print(f"databridge: serving {self.url} (Ctrl+C to stop)", file=sys.stderr, flush=True)
             if ready is not None:
                 ready.set()
             try:
@@ -135,6 +214,12 @@ class Server:
             if attachment is not None:
                 attachment.close()
             loop.close()
+
+    @property
+    def url(self) -> str:
+        """The base URL served: ``https://`` with TLS, an IPv6 host in brackets."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{'https' if self.ssl else 'http'}://{host}:{self.port}"
 
     def _on_signal(self, loop: asyncio.AbstractEventLoop) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
