@@ -74,7 +74,7 @@ static PyObject *m_attach(PyObject *self, PyObject *args) {
 /* The hot one: the event loop's reader callback, once per batch. It runs
  * the queue in C (pybridge/queue.c): the GIL thread never enters Go. */
 static PyObject *m_drain(PyObject *self, PyObject *capsule) {
-    db_queue *q = PyCapsule_GetPointer(capsule, "databridge.queue");
+    db_queue *q = PyCapsule_GetPointer(capsule, DB_QUEUE_CAPSULE);
     if (q == NULL) return NULL;
     return db_drain(q);
 }

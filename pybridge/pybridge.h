@@ -35,12 +35,23 @@ typedef struct {
 
 /* queue.c: the hand-off between request goroutines and the GIL thread. */
 typedef struct db_queue db_queue;
+
+/* What a queued message asks of the GIL thread. */
+typedef enum {
+    DB_MSG_CALL = 1,    /* run a handler: req is the wire-encoded request */
+    DB_MSG_RESOLVE = 2, /* future.set_result(<req decoded>): the test client */
+    /* Reserved for streams (next issues): chunks of a request or response
+     * body delivered to, or taken from, a handler that is still running. */
+    DB_MSG_CHUNK = 3,
+} db_msg_kind;
+
 typedef struct db_call {
     struct db_call *next;
+    db_msg_kind kind;
     db_queue *queue;
     PyObject *handler; /* borrowed */
     PyObject *label;   /* borrowed */
-    PyObject *future;  /* owned: a delivery, not a handler call */
+    PyObject *future;  /* owned, DB_MSG_RESOLVE: the future to resolve */
     PyObject *task;    /* owned while the handler's task runs */
     int64_t slot;      /* the waiting goroutine's slot in Go */
     int kwargs;        /* req holds the request dict, then a dict of keyword arguments */
@@ -48,6 +59,10 @@ typedef struct db_call {
     char *req;
     size_t req_len;
 } db_call;
+
+/* The name of the capsules that carry a queue to databridge._core.drain. */
+#define DB_QUEUE_CAPSULE "databridge.queue"
+const char *db_queue_capsule_name(void);
 
 db_queue *db_queue_new(void);
 void db_queue_free(db_queue *q);

@@ -65,6 +65,8 @@ void db_queue_free(db_queue *q) {
     free(q);
 }
 
+const char *db_queue_capsule_name(void) { return DB_QUEUE_CAPSULE; }
+
 int db_queue_wake_fd(db_queue *q) { return q->wake_fd; }
 int db_queue_done_fd(db_queue *q) { return q->done_fd; }
 
@@ -92,9 +94,10 @@ static void push_in(db_queue *q, db_call *c) {
     if (wake) signal_fd(q->wake_fd);
 }
 
-static db_call *new_call(db_queue *q, const char *data, size_t len) {
+static db_call *new_call(db_queue *q, db_msg_kind kind, const char *data, size_t len) {
     db_call *c = calloc(1, sizeof *c + len);
     if (c == NULL) return NULL;
+    c->kind = kind;
     c->queue = q;
     c->req = (char *)(c + 1);
     c->req_len = len;
@@ -106,7 +109,7 @@ static db_call *new_call(db_queue *q, const char *data, size_t len) {
  * borrowed (the engine keeps them alive). Returns NULL when out of memory. */
 db_call *db_submit(db_queue *q, PyObject *handler, PyObject *label, const char *req, size_t len, int64_t slot,
                    int kwargs) {
-    db_call *c = new_call(q, req, len);
+    db_call *c = new_call(q, DB_MSG_CALL, req, len);
     if (c == NULL) return NULL;
     c->handler = handler;
     c->label = label;
@@ -119,7 +122,7 @@ db_call *db_submit(db_queue *q, PyObject *handler, PyObject *label, const char *
 /* Any thread, no GIL: queues future.set_result(<value in the wire format>).
  * The call owns the reference to future. */
 int db_deliver(db_queue *q, PyObject *future, const char *value, size_t len) {
-    db_call *c = new_call(q, value, len);
+    db_call *c = new_call(q, DB_MSG_RESOLVE, value, len);
     if (c == NULL) return -1;
     c->future = future;
     push_in(q, c);
@@ -190,9 +193,15 @@ PyObject *db_drain(db_queue *q) {
         db_call *c = batch;
         batch = c->next;
         c->next = NULL;
-        if (c->future != NULL) {
+        switch (c->kind) {
+        case DB_MSG_RESOLVE:
             if (db_resolve(c->future, c->req, c->req_len) < 0) PyErr_WriteUnraisable(c->future);
             Py_CLEAR(c->future);
+            db_free_calls(c);
+            continue;
+        case DB_MSG_CALL:
+            break;
+        default: /* not sent yet by any Go code */
             db_free_calls(c);
             continue;
         }

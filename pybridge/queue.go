@@ -43,11 +43,9 @@ func (q *Queue) Attach(_ GIL, loop Object) error {
 // Detach forgets the asyncio loop; queued calls wait for the next one.
 func (q *Queue) Detach(_ GIL) { C.db_queue_detach(q.q) }
 
-// capsuleName must outlive every capsule: allocated once, never freed.
-var capsuleName = C.CString(QueueCapsule)
-
-// QueueCapsule names the capsules made by Capsule.
-const QueueCapsule = "databridge.queue"
+// capsuleName names the capsules made by Capsule (pybridge.h's
+// DB_QUEUE_CAPSULE, which module.c checks): static C memory.
+var capsuleName = C.db_queue_capsule_name()
 
 // Capsule wraps the queue for databridge._core.drain, the event loop's
 // reader callback, which runs the queue in C without entering Go.

@@ -140,7 +140,7 @@ static int get_status(PyObject *v, int *status) {
     }
     long s = PyLong_AsLong(v);
     if (s == -1 && PyErr_Occurred()) return -1;
-    if (s < 100 || s > 999) {
+    if (s < 100 || s > 599) { /* the engine's range (server.statusValid makes 1xx a 500) */
         PyErr_Format(PyExc_ValueError, "status %ld is not a valid HTTP status", s);
         return -1;
     }
