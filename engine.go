@@ -62,6 +62,16 @@ func (e *engine) addRoute(gil pybridge.GIL, method, path string, fn pybridge.Obj
 	return nil
 }
 
+// addFixed registers a route answered in Go with a fixed response: no
+// Python call per request.
+func (e *engine) addFixed(method, path, name string, status int, header [][2]string, body []byte) error {
+	if status < 200 || status > 599 {
+		return fmt.Errorf("databridge: status %d of route %q is not a final status (200-599)", status, path)
+	}
+	_, err := e.router.Add(method, path, name, server.Fixed(status, header, body))
+	return err
+}
+
 func (e *engine) listen(host string, port int, cfg server.Config) (int, error) {
 	if e.srv != nil {
 		select {

@@ -157,6 +157,23 @@ func dbAddRoute(h C.longlong, method *C.char, mlen C.Py_ssize_t, path *C.char, p
 	}))
 }
 
+//export dbAddFixed
+func dbAddFixed(h C.longlong, method *C.char, mlen C.Py_ssize_t, path *C.char, plen C.Py_ssize_t,
+	name *C.char, nlen C.Py_ssize_t, code C.int, headers *C.PyObject, body *C.char, blen C.Py_ssize_t) C.int {
+	return status(withEngine(h, func(gil pybridge.GIL, e *engine) error {
+		pairs, ok := pybridge.StrPairs(gil, obj(headers))
+		if !ok {
+			return pybridge.Raise(gil, pybridge.ValueError,
+				errors.New("databridge: headers must be a list of (str, str) tuples"))
+		}
+		b := C.GoBytes(unsafe.Pointer(body), C.int(blen))
+		if err := e.addFixed(str(method, mlen), str(path, plen), str(name, nlen), int(code), pairs, b); err != nil {
+			return pybridge.Raise(gil, pybridge.ValueError, err)
+		}
+		return nil
+	}))
+}
+
 //export dbAttach
 func dbAttach(h C.longlong, asyncio *C.PyObject) *C.PyObject {
 	var out pybridge.Object

@@ -64,6 +64,21 @@ static PyObject *m_add_route(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+static PyObject *m_add_fixed(PyObject *self, PyObject *args) {
+    long long h;
+    const char *method, *path, *name, *body;
+    Py_ssize_t mlen, plen, nlen, blen;
+    int status;
+    PyObject *headers;
+    if (!PyArg_ParseTuple(args, "Ls#s#s#iOy#:add_fixed", &h, &method, &mlen, &path, &plen, &name, &nlen, &status,
+                          &headers, &body, &blen))
+        return NULL;
+    if (dbAddFixed(h, (char *)method, mlen, (char *)path, plen, (char *)name, nlen, status, headers, (char *)body,
+                   blen) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
 static PyObject *m_attach(PyObject *self, PyObject *args) {
     long long h;
     PyObject *loop;
@@ -136,6 +151,7 @@ static PyMethodDef methods[] = {
     {"engine_new", m_engine_new, METH_NOARGS, NULL},
     {"engine_free", m_engine_free, METH_O, NULL},
     {"add_route", m_add_route, METH_VARARGS, NULL},
+    {"add_fixed", m_add_fixed, METH_VARARGS, NULL},
     {"attach", m_attach, METH_VARARGS, NULL},
     {"drain", m_drain, METH_O, NULL},
     {"detach", m_detach, METH_O, NULL},

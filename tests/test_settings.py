@@ -142,3 +142,28 @@ def test_banner_url_brackets_ipv6(echo_app: App) -> None:
     server = Server(echo_app, host="::1", port=8105)
     assert server.url == "http://[::1]:8105"
     assert Server(echo_app, host="127.0.0.1", port=1).url == "http://127.0.0.1:1"
+
+
+def test_fixed_response_is_served_without_python(echo_app: App) -> None:
+    echo_app.add_fixed_response("/healthz", {"ok": True}, headers={"x-served-by": "go"})
+    echo_app.add_fixed_response("/robots.txt", "User-agent: *\n", methods=["GET", "POST"])
+    server = Server(echo_app, port=0)
+    server.start()
+    try:
+        base = f"http://127.0.0.1:{server.port}"
+        r = requests.get(base + "/healthz", timeout=5)
+        assert (r.status_code, r.content, r.headers["content-type"]) == (200, b'{"ok":true}', "application/json")
+        assert r.headers["x-served-by"] == "go"
+        head = requests.head(base + "/healthz", timeout=5)
+        assert head.status_code == 200 and head.headers["content-length"] == "11" and head.content == b""
+        assert requests.post(base + "/robots.txt", timeout=5).text == "User-agent: *\n"
+        assert requests.put(base + "/robots.txt", timeout=5).status_code == 405
+    finally:
+        server.stop(timeout=10)
+
+
+def test_fixed_response_rejects_a_duplicate_and_a_bad_status(echo_app: App) -> None:
+    with pytest.raises(ValueError, match='route "/hello" is already registered for GET'):
+        echo_app.add_fixed_response("/hello", "x")
+    with pytest.raises(ValueError, match="not a final status"):
+        echo_app.add_fixed_response("/x", "x", status_code=101)

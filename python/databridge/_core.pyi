@@ -48,6 +48,13 @@ def add_route(
     every request before Python runs (answering 422 itself) and calls
     ``handler(request, **params)`` with the converted parameters."""
 
+def add_fixed(
+    engine: int, method: str, path: str, name: str, status: int, headers: list[tuple[str, str]], body: bytes
+) -> None:
+    """Register a route answered in Go with a fixed response (no Python
+    call per request). ValueError for a bad path, a duplicate route or a
+    status outside 200-599."""
+
 def attach(engine: int, loop: asyncio.AbstractEventLoop) -> tuple[int, object]:
     """Bind the engine to ``loop`` (running on this thread) and return
     ``(fd, queue)``: watch fd with ``loop.add_reader(fd, drain, queue)``."""

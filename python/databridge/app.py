@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import weakref
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from . import _core, openapi
+from .responses import jsonable
 from .routing import Route, Router
 from .server import Server
 
@@ -65,6 +68,42 @@ class App(Router):
         if self._openapi is None:
             self._openapi = openapi.build(self)
         return self._openapi
+
+    def add_fixed_response(
+        self,
+        path: str,
+        content: Any,
+        *,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        methods: Iterable[str] = ("GET",),
+        name: str | None = None,
+    ) -> None:
+        """Answer ``path`` with one fixed response, made now and sent by
+        the engine without calling Python: health checks, ``robots.txt``.
+
+        ``content`` is encoded as a handler's body would be: ``bytes`` as
+        they are (``application/octet-stream``), ``str`` as UTF-8 text
+        (``text/plain; charset=utf-8``), anything else as JSON. A GET route
+        also answers HEAD. The route is not in :attr:`routes` nor in the
+        OpenAPI document.
+        """
+        if isinstance(content, (bytes, bytearray, memoryview)):
+            body, default_type = bytes(content), "application/octet-stream"
+        elif isinstance(content, str):
+            body, default_type = content.encode(), "text/plain; charset=utf-8"
+        else:
+            body = json.dumps(content, default=jsonable, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+            default_type = "application/json"
+        pairs = [(str(k), str(v)) for k, v in (headers or {}).items()]
+        if not any(k.lower() == "content-type" for k, _ in pairs):
+            if media_type is not None and media_type.startswith("text/") and "charset" not in media_type:
+                media_type += "; charset=utf-8"
+            pairs.append(("content-type", media_type or default_type))
+        label = name or f"fixed {path}"
+        for method in methods:
+            _core.add_fixed(self._engine, method.upper(), path, label, status_code, pairs, body)
 
     # -- internals --------------------------------------------------------
 
