@@ -124,3 +124,17 @@ func handOver(c *C.db_call) *wire.Reply {
 	resp.Release = func() { C.db_free_calls(c) }
 	return resp
 }
+
+// Drain runs one batch on this thread, as databridge._core.drain does
+// from the event loop's reader (for Go tests of the queue; the engine
+// never calls it: the GIL thread must not run Go, see queue.c). A handler
+// that raised KeyboardInterrupt or SystemExit leaves that exception set
+// and returns errPython.
+func (q *Queue) Drain(_ GIL) error {
+	r := C.db_drain(q.q)
+	if r == nil {
+		return errPython
+	}
+	C.Py_DecRef(r)
+	return nil
+}
