@@ -19,6 +19,12 @@ type Request struct {
 	Body       []byte        // the raw body
 	BodyIsJSON bool          // the content type is JSON
 
+	// BodyValue, when not nil, is the wire value that wire.AppendJSON made
+	// of Body (the one Python's request["body"] is decoded from): the body
+	// schema validates that value, so the JSON is parsed once. When nil and
+	// BodyIsJSON, Check runs AppendJSON on Body itself.
+	BodyValue []byte
+
 	// Params, when not nil, replaces PathNames and PathKinds: the route's
 	// Pattern.Params, which costs no per-request slice.
 	Params []router.Param
