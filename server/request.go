@@ -65,9 +65,11 @@ func encodeRequest(s *scratch, req *http.Request, m *router.Match) string {
 	e.Key(wire.KeyBody)
 	s.bodyJSON = isJSON(mediaType) && len(s.body) > 0
 	if s.bodyJSON {
+		at := len(e.Buf)
 		if err := wire.AppendJSON(e, s.body); err != nil {
 			return "invalid JSON body: " + jsonMessage(err)
 		}
+		s.bodyWire = [2]int{at, len(e.Buf)}
 	} else {
 		e.None()
 	}

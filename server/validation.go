@@ -36,6 +36,11 @@ func validateRequest(s *scratch, v *validate.Validator, req *http.Request, m *ro
 		Body:       s.body,
 		BodyIsJSON: s.bodyJSON,
 	}
+	// A route with a body is validated after encodeRequest: the schema
+	// checks the value AppendJSON parsed there, the one Python gets.
+	if v.HasBody() && s.bodyJSON && s.bodyWire[1] <= len(s.enc.Buf) {
+		r.BodyValue = s.enc.Buf[s.bodyWire[0]:s.bodyWire[1]]
+	}
 	s.kwargs.Reset()
 	details := v.Check(&s.kwargs, r)
 	*r = validate.Request{} // drop references to the request
