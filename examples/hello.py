@@ -23,9 +23,11 @@ def get_user(request: dict[str, Any]) -> dict[str, Any]:
     return {"status": 200, "body": {"id": request["path_params"]["user_id"]}}
 
 
-@app.post("/api/users")
+@app.post("/api/users", status_code=201)  # status_code= documents the 201 in /openapi.json
 async def create_user(request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    return (201, {"id": "new_id", "name": request["body"].get("name")})
+    body = request["body"]  # the parsed JSON: any JSON value, or None without one
+    name = body.get("name") if isinstance(body, dict) else None
+    return (201, {"id": "new_id", "name": name})
 
 
 @app.route("/api/items/<int:item_id>", methods=["GET", "PUT"])  # Flask style, typed

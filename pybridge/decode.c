@@ -5,7 +5,6 @@
 #include <string.h>
 
 #define MAX_KEYS 64
-#define MAX_DEPTH 600
 
 static PyObject *keys[MAX_KEYS];
 static int nkeys;
@@ -69,10 +68,6 @@ static PyObject *decode_value(reader *r, int depth) {
     const char *s;
     uint32_t n;
     uint64_t u;
-    if (depth > MAX_DEPTH) {
-        corrupt();
-        return NULL;
-    }
     if (r->p >= r->end) {
         corrupt();
         return NULL;
@@ -123,6 +118,12 @@ static PyObject *decode_value(reader *r, int depth) {
         return Py_NewRef(k);
     }
     case 'd': {
+        /* A container inside db_max_json_depth others: the request dict and
+         * a body at the JSON depth limit. */
+        if (depth > db_max_json_depth) {
+            corrupt();
+            return NULL;
+        }
         if (read_u32(r, &n) < 0) return NULL;
         PyObject *d = PyDict_New();
         if (d == NULL) return NULL;
@@ -145,6 +146,10 @@ static PyObject *decode_value(reader *r, int depth) {
         return NULL;
     }
     case 'l': {
+        if (depth > db_max_json_depth) {
+            corrupt();
+            return NULL;
+        }
         if (read_u32(r, &n) < 0) return NULL;
         if ((size_t)(r->end - r->p) < n) { /* every value takes at least one byte */
             corrupt();

@@ -5,7 +5,7 @@
 #include "pybridge.h"
 #include <string.h>
 
-#define MAX_DEPTH 256
+int db_max_json_depth; /* see pybridge.h */
 
 int db_buf_reserve(db_buf *b, size_t extra) {
     if (b->cap - b->len >= extra) return 0;
@@ -132,10 +132,20 @@ static int encode_key(db_buf *b, PyObject *key) {
     return rc;
 }
 
+/* A container at depth (the number of containers around it) beyond the JSON
+ * limit: the same nesting wire.AppendJSON refuses in a request. */
+static int too_deep(int depth) {
+    if (depth < db_max_json_depth) return 0;
+    PyErr_Format(PyExc_ValueError, "nesting deeper than %d levels to encode as JSON (a circular reference?)",
+                 db_max_json_depth);
+    return 1;
+}
+
 static int encode_dict(db_buf *b, PyObject *obj, int depth) {
     Py_ssize_t pos = 0;
     PyObject *k, *v;
     int first = 1;
+    if (too_deep(depth)) return -1;
     if (db_buf_append(b, "{", 1) < 0) return -1;
     while (PyDict_Next(obj, &pos, &k, &v)) {
         if (!first && db_buf_append(b, ",", 1) < 0) return -1;
@@ -155,6 +165,7 @@ static int encode_dict(db_buf *b, PyObject *obj, int depth) {
 
 static int encode_sequence(db_buf *b, PyObject *obj, int depth) {
     Py_ssize_t n = PySequence_Fast_GET_SIZE(obj);
+    if (too_deep(depth)) return -1;
     if (db_buf_append(b, "[", 1) < 0) return -1;
     for (Py_ssize_t i = 0; i < n; i++) {
         if (i && db_buf_append(b, ",", 1) < 0) return -1;
@@ -169,8 +180,8 @@ static int encode_sequence(db_buf *b, PyObject *obj, int depth) {
 }
 
 static int encode(db_buf *b, PyObject *obj, int depth) {
-    if (depth > MAX_DEPTH) {
-        PyErr_SetString(PyExc_ValueError, "nesting too deep to encode as JSON (a circular reference?)");
+    if (depth > db_max_json_depth) { /* the jsonable hook's results count as levels too */
+        too_deep(depth);
         return -1;
     }
     if (PyUnicode_Check(obj)) return encode_str(b, obj);

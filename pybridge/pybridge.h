@@ -86,6 +86,12 @@ int db_decode_values(const char *data, size_t len, PyObject **out, int n);
 /* json.c: Python objects to JSON text. */
 int db_json_encode(db_buf *b, PyObject *obj);
 
+/* The deepest nesting of JSON arrays and objects: wire.MaxJSONDepth, set by
+ * pybridge's init() (depth.go) before any call. A request body at that depth
+ * decodes (db_decode) and a response at that depth encodes (db_json_encode);
+ * one level more is refused by both, as by the parser (wire.AppendJSON). */
+extern int db_max_json_depth;
+
 /* response.c / call.c: running handlers and converting what they return. */
 int db_configure(PyObject *response_class, PyObject *http_error_class,
                  PyObject *report, PyObject *jsonable);

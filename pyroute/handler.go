@@ -55,6 +55,7 @@ type scratch struct {
 	seen  keySet       // names already written to a first-value dict
 
 	bodyJSON bool             // the body was parsed as JSON
+	bodyWire [2]int           // where AppendJSON wrote the body's value in enc.Buf
 	check    validate.Request // the validator's view of the request
 	kwargs   wire.Encoder     // the handler's keyword arguments, after validation
 }

@@ -64,9 +64,11 @@ func encodeRequest(s *scratch, req *server.Request, params []router.Param) strin
 	e.Key(wire.KeyBody)
 	s.bodyJSON = isJSON(mediaType) && len(s.body) > 0
 	if s.bodyJSON {
+		at := len(e.Buf)
 		if err := wire.AppendJSON(e, s.body); err != nil {
 			return "invalid JSON body: " + jsonMessage(err)
 		}
+		s.bodyWire = [2]int{at, len(e.Buf)}
 	} else {
 		e.None()
 	}

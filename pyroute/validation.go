@@ -21,6 +21,11 @@ func (rt *Route) validate(s *scratch, req *server.Request) []byte {
 		Body:       s.body,
 		BodyIsJSON: s.bodyJSON,
 	}
+	// The body's one parse: the validator reads the value AppendJSON made
+	// (routes with a body are validated after encodeRequest).
+	if rt.validator.HasBody() && s.bodyJSON && s.bodyWire[1] <= len(s.enc.Buf) {
+		r.BodyValue = s.enc.Buf[s.bodyWire[0]:s.bodyWire[1]]
+	}
 	s.kwargs.Reset()
 	details := rt.validator.Check(&s.kwargs, r)
 	*r = validate.Request{} // drop references to the request

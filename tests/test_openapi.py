@@ -286,6 +286,30 @@ def test_response_model_wins_over_the_annotation(document: dict[str, Any]) -> No
     assert ok["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Movie"}
 
 
+def test_status_body_tuple_annotation_documents_the_body() -> None:
+    # Found by schemathesis against examples.hello: `-> tuple[int, X]` is the
+    # (status, body) return convention, so the response body is an X, not a
+    # two-item array.
+    app = App()
+
+    @app.post("/a", status_code=201)
+    def a(request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        return (201, {})
+
+    @app.post("/b", status_code=201)
+    def b(request: dict[str, Any]) -> tuple[int, User, dict[str, str]]:
+        raise HTTPError(404)
+
+    @app.get("/c")
+    def c(request: dict[str, Any]) -> tuple[str, int]:  # a plain tuple body: a JSON array
+        return ("x", 1)
+
+    document = app.openapi()
+    assert operation(document, "/a", "post")["responses"]["201"]["content"]["application/json"]["schema"] == {"type": "object"}
+    assert operation(document, "/b", "post")["responses"]["201"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/User"}
+    assert operation(document, "/c", "get")["responses"]["200"]["content"]["application/json"]["schema"]["type"] == "array"
+
+
 def test_none_return_is_204(document: dict[str, Any]) -> None:
     responses = operation(document, "/api/points/{point_id}", "put")["responses"]
     assert responses["204"] == {"description": "No Content"}

@@ -1,15 +1,13 @@
 package validate
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"strconv"
 
-	gojson "github.com/goccy/go-json"
 	jsonschema "github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/databridge/databridge/wire"
 )
 
 // MaxBodyValues bounds the JSON values (scalars, arrays and objects) of a
@@ -17,8 +15,8 @@ import (
 // schema library builds an error per failing value: at the bound, a body
 // whose every item is wrong costs about 0.2 s and 110 MB of garbage (1
 // million values: 1.4 s, 820 MB), where a 16 MiB body may hold 8 million.
-// Bodies under 2*MaxBodyValues bytes cannot exceed it and are not counted;
-// counting larger ones is one pass over the bytes.
+// The values are counted while the body's instance is built, which stops
+// at the bound.
 const MaxBodyValues = 1 << 17
 
 // bodySpec is the compiled "body" entry of a spec.
@@ -80,7 +78,7 @@ func (b *bodySpec) check(r *Request, ds []Detail) []Detail {
 	case !r.BodyIsJSON:
 		return append(ds, Detail{Loc: []any{"body"}, Msg: b.notJSON.msg, Type: b.notJSON.typ})
 	}
-	inst, prob := decodeBody(r.Body)
+	inst, prob := decodeBody(r)
 	if prob != nil {
 		return append(ds, Detail{Loc: []any{"body"}, Msg: prob.msg, Type: prob.typ})
 	}
@@ -90,139 +88,35 @@ func (b *bodySpec) check(r *Request, ds []Detail) []Detail {
 	return ds
 }
 
-// decodeBody parses a JSON body into the schema library's instance model,
-// with the values Python's json.loads gives: integers stay exact
-// (json.Number), other numbers become float64. The server has already
-// rejected invalid JSON; a body that still fails here is reported as
-// json_invalid rather than trusted.
-func decodeBody(body []byte) (any, *problem) {
-	if len(body) > 2*MaxBodyValues && tooManyValues(body, MaxBodyValues) {
-		return nil, &problem{"value_error", "Body has too many values to validate (the limit is " + strconv.Itoa(MaxBodyValues) + ")"}
+// decodeBody returns the body in the schema library's instance model, with
+// the values Python's request["body"] holds: integers exact (int64, or
+// json.Number beyond it), other numbers float64. It reads them from the
+// wire value that wire.AppendJSON made of the body (r.BodyValue), the one
+// Python gets, so that the JSON is parsed once and by one parser. Without
+// r.BodyValue it runs AppendJSON itself; a body that AppendJSON rejects
+// (the server answers it with a 400 before Check) is json_invalid.
+func decodeBody(r *Request) (any, *problem) {
+	val := r.BodyValue
+	if val == nil {
+		var e wire.Encoder
+		if err := wire.AppendJSON(&e, r.Body); err != nil {
+			msg := err.Error()
+			var se *wire.SyntaxError
+			if errors.As(err, &se) {
+				msg = se.Msg + " at offset " + strconv.FormatInt(se.Offset, 10)
+			}
+			return nil, &problem{"json_invalid", clip("Invalid JSON: " + msg)}
+		}
+		val = e.Buf
 	}
-	v, err := decodeJSON(body)
-	if err != nil {
+	v, _, err := wire.DecodeJSON(val, MaxBodyValues)
+	switch {
+	case errors.Is(err, wire.ErrTooManyValues):
+		return nil, errTooManyValues
+	case err != nil:
 		return nil, &problem{"json_invalid", clip("Invalid JSON: " + err.Error())}
 	}
-	if err := normalizeNumbers(&v); err != nil {
-		return nil, err
-	}
 	return v, nil
 }
 
-// decodeJSON decodes one JSON value with UseNumber, by goccy/go-json or,
-// when that fails, by encoding/json: goccy refuses numbers beyond float64's
-// range (a 400-digit integer) that json.loads, and so the server, accept.
-// Invalid JSON pays for both; it never gets here from the server.
-func decodeJSON(body []byte) (any, error) {
-	var v any
-	d := gojson.NewDecoder(bytes.NewReader(body))
-	d.UseNumber()
-	if err := d.Decode(&v); err == nil {
-		if err := onlySpace(body[min(int(d.InputOffset()), len(body)):]); err != nil {
-			return nil, err
-		}
-		return v, nil
-	}
-	v = nil
-	sd := json.NewDecoder(bytes.NewReader(body))
-	sd.UseNumber()
-	if err := sd.Decode(&v); err != nil {
-		return nil, err
-	}
-	if err := onlySpace(body[min(int(sd.InputOffset()), len(body)):]); err != nil {
-		return nil, err
-	}
-	return v, nil
-}
-
-func onlySpace(rest []byte) error {
-	if len(bytes.TrimLeft(rest, " \t\r\n")) > 0 {
-		return errors.New("trailing data after the value")
-	}
-	return nil
-}
-
-var (
-	errIntTooLong = &problem{"int_parsing", "Input should be a valid integer, more than " + strconv.Itoa(maxIntDigits) + " digits"}
-	errNotFinite  = &problem{"finite_number", "Input should be a finite number"}
-)
-
-// normalizeNumbers replaces, in place, each non-integer json.Number with
-// its float64 (what Python sees, and cheap for the library to compare,
-// where a long decimal's exact value is quadratic to compute). Integers
-// stay json.Number: exact, and bounded to maxIntDigits.
-func normalizeNumbers(v *any) *problem {
-	switch x := (*v).(type) {
-	case json.Number:
-		s := string(x)
-		if isIntegerLiteral(s) {
-			digits := len(s)
-			if s != "" && s[0] == '-' {
-				digits--
-			}
-			if digits > maxIntDigits {
-				return errIntTooLong
-			}
-			return nil
-		}
-		f, err := strconv.ParseFloat(s, 64)
-		if math.IsInf(f, 0) || math.IsNaN(f) {
-			return errNotFinite
-		}
-		if err != nil && !errors.Is(err, strconv.ErrRange) {
-			return &problem{"json_invalid", "Invalid JSON: bad number"}
-		}
-		*v = f
-	case []any:
-		for i := range x {
-			if p := normalizeNumbers(&x[i]); p != nil {
-				return p
-			}
-		}
-	case map[string]any:
-		for k, item := range x {
-			if _, ok := item.(json.Number); ok {
-				if p := normalizeNumbers(&item); p != nil {
-					return p
-				}
-				x[k] = item
-				continue
-			}
-			if p := normalizeNumbers(&item); p != nil {
-				return p
-			}
-		}
-	}
-	return nil
-}
-
-// tooManyValues reports whether the JSON text b has more than limit
-// values, counting an upper bound: one, plus one per ',', '[' and '{'
-// outside strings.
-func tooManyValues(b []byte, limit int) bool {
-	n := 1
-	inStr, esc := false, false
-	for _, c := range b {
-		if inStr {
-			switch {
-			case esc:
-				esc = false
-			case c == '\\':
-				esc = true
-			case c == '"':
-				inStr = false
-			}
-			continue
-		}
-		switch c {
-		case '"':
-			inStr = true
-		case ',', '[', '{':
-			n++
-			if n > limit {
-				return true
-			}
-		}
-	}
-	return false
-}
+var errTooManyValues = &problem{"value_error", "Body has too many values to validate (the limit is " + strconv.Itoa(MaxBodyValues) + ")"}

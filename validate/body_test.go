@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/databridge/databridge/wire"
 )
 
 // userSchema is what pydantic gives for
@@ -73,7 +75,7 @@ func TestBody(t *testing.T) {
 		{"no schema absent", `{"params": [], "body": {"required": true}}`, Request{}, "", []string{`"body" | missing | Field required`}},
 		// Invalid JSON never reaches Check, but is reported if it does.
 		{"invalid json", spec, j(`{"name": `), "", []string{`"body" | json_invalid | Invalid JSON: ` + jsonErr(`{"name": `)}},
-		{"trailing data", spec, j(`{} {}`), "", []string{`"body" | json_invalid | Invalid JSON: trailing data after the value`}},
+		{"trailing data", spec, j(`{} {}`), "", []string{`"body" | json_invalid | Invalid JSON: unexpected character '{' after top-level value at offset 3`}},
 		{"trailing space", body(`{}`), j("{} \n"), `{}`, nil},
 		// Numbers: exact integers beyond int64; fractions as floats.
 		{"big int", body(`{"type": "integer", "maximum": 99999999999999999999}`), j(`99999999999999999998`), `{}`, nil},
@@ -81,25 +83,71 @@ func TestBody(t *testing.T) {
 		{"integer 1.0", body(`{"type": "integer"}`), j(`1.0`), `{}`, nil},
 		{"float like python", body(`{"type": "number", "exclusiveMinimum": 1}`), j(`1.00000000000000000001`), "", []string{`"body" | greater_than | Input should be greater than 1`}},
 		{"int beyond float64", body(`{"type": "integer", "minimum": 0}`), j(strings.Repeat("9", 400)), `{}`, nil},
-		{"float overflow", body(`{"type": "number"}`), j(`1e400`), "", []string{`"body" | finite_number | Input should be a finite number`}},
-		{"int too long", body(`{}`), j(strings.Repeat("9", maxIntDigits+1)), "", []string{`"body" | int_parsing | Input should be a valid integer, more than 4300 digits`}},
-		// Duplicate keys: the last wins, as in Python.
-		{"duplicate keys", body(`{"type": "object", "properties": {"a": {"type": "integer"}}}`), j(`{"a": "x", "a": 1}`), `{}`, nil},
-		{"duplicate keys bad", body(`{"type": "object", "properties": {"a": {"type": "integer"}}}`), j(`{"a": 1, "a": "x"}`), "", []string{`"body" "a" | int_type | Input should be a valid integer`}},
+		// What wire.AppendJSON rejects (the server's 400) is json_invalid
+		// here: one parser decides, for the server and for Check.
+		{"float overflow", body(`{"type": "number"}`), j(`1e400`), "", []string{`"body" | json_invalid | Invalid JSON: number out of range at offset 0`}},
+		{"int too long", body(`{}`), j(strings.Repeat("9", maxIntDigits+1)), "", []string{`"body" | json_invalid | Invalid JSON: integer too long (more than 4300 digits) at offset 0`}},
+		{"duplicate keys", body(`{"type": "object", "properties": {"a": {"type": "integer"}}}`), j(`{"a": "x", "a": 1}`), "", []string{`"body" | json_invalid | Invalid JSON: duplicate key "a" at offset 11`}},
+		{"nan", body(`{}`), j(`[NaN]`), "", []string{`"body" | json_invalid | Invalid JSON: NaN and Infinity are not valid JSON at offset 1`}},
+		// Issue #12: valid JSON that the second decoder of old refused
+		// (trailing data after the value).
+		{"control escape key", spec, j(`{"age": 92, "name": "bob", "\u0017": 1}`), "", []string{`"body" "\x17" | extra_forbidden | Extra inputs are not permitted`}},
+		{"surrogate pair key", spec, j(`{"age": 92, "name": "bob", "\ud89e\udfd5x": 1}`), "", []string{`"body" "\U00037bd5x" | extra_forbidden | Extra inputs are not permitted`}},
+		{"control escape value", spec, j(`{"age": 92, "name": "b\u0017\ud89e\udfd5"}`), `{}`, nil},
 	})
 }
 
-// jsonErr is goccy/go-json's message for s.
+// jsonErr is AppendJSON's message for s, as Check reports it.
 func jsonErr(s string) string {
-	_, p := decodeBody([]byte(s))
+	_, p := decodeBody(&Request{Body: []byte(s), BodyIsJSON: true})
 	return strings.TrimPrefix(p.msg, "Invalid JSON: ")
+}
+
+// TestBodyValue checks that Check validates the wire value the server
+// hands it (Request.BodyValue) and does not parse Body again.
+func TestBodyValue(t *testing.T) {
+	v, err := Compile([]byte(`{"params": [], "body": {"required": true, "schema": ` + userSchema + `}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	val := func(s string) []byte {
+		var e wire.Encoder
+		if err := wire.AppendJSON(&e, []byte(s)); err != nil {
+			t.Fatal(err)
+		}
+		return e.Buf
+	}
+	for _, tt := range []struct {
+		name, value string
+		details     []string
+	}{
+		{"valid", `{"name": "Ann", "age": 30}`, nil},
+		{"invalid", `{"name": "", "age": 30}`, []string{`"body" "name" | string_too_short | String should have at least 1 character`}},
+		{"escaped key", `{"age": 92, "name": "bob", "\u0017": 1}`, []string{`"body" "\x17" | extra_forbidden | Extra inputs are not permitted`}},
+	} {
+		// Body is not even JSON: only BodyValue is read.
+		r := &Request{Body: []byte("not json"), BodyIsJSON: true, BodyValue: val(tt.value)}
+		var e wire.Encoder
+		got := detailStrings(v.Check(&e, r))
+		if !equalStrings(got, tt.details) {
+			t.Errorf("%s: got %q, want %q", tt.name, got, tt.details)
+		}
+	}
+	// A corrupt value is reported, not trusted.
+	var e wire.Encoder
+	got := detailStrings(v.Check(&e, &Request{Body: []byte("{}"), BodyIsJSON: true, BodyValue: []byte{'d', 1}}))
+	if !equalStrings(got, []string{`"body" | json_invalid | Invalid JSON: databridge: corrupt wire value`}) {
+		t.Errorf("corrupt BodyValue: %q", got)
+	}
 }
 
 // TestBadBodies feeds bodies beyond any validator's comfort; each must
 // end quickly with a clear answer.
 func TestBadBodies(t *testing.T) {
-	deep := strings.Repeat("[", 1000) + strings.Repeat("]", 1000)
-	deepObj := strings.Repeat(`{"a":`, 1000) + "1" + strings.Repeat("}", 1000)
+	deep := strings.Repeat("[", wire.MaxJSONDepth) + strings.Repeat("]", wire.MaxJSONDepth)
+	deepObj := strings.Repeat(`{"a":`, wire.MaxJSONDepth) + "1" + strings.Repeat("}", wire.MaxJSONDepth)
+	atLimit := "[" + strings.Repeat("1,", MaxBodyValues-2) + "1]"   // MaxBodyValues values
+	overLimit := "[" + strings.Repeat("1,", MaxBodyValues-1) + "1]" // one more
 	recursive := `{"$defs": {"N": {"type": "object", "properties": {"a": {"$ref": "#/$defs/N"}}}}, "$ref": "#/$defs/N"}`
 	bigArray := "[" + strings.Repeat(`"ab",`, 2_000_000) + `"ab"]` // 10 MB, 2M values
 	smallArray := "[" + strings.Repeat("1,", 100_000) + "1]"       // 200 KB under the value limit
@@ -107,19 +155,23 @@ func TestBadBodies(t *testing.T) {
 		name, schema, body string
 		details            []string
 	}{
-		// 1,000 levels: no stack trouble, in the decoder or the library.
+		// The deepest JSON AppendJSON accepts: no stack trouble, in the
+		// decoder or the library. One level more is invalid JSON.
 		{"deep arrays", `{"type": "array"}`, deep, nil},
 		{"deep arrays items", `{"$defs": {"A": {"type": "array", "items": {"$ref": "#/$defs/A"}}}, "$ref": "#/$defs/A"}`, deep, nil},
-		{"deep objects recursive", recursive, deepObj, []string{`"body" ` + strings.Repeat(`"a" `, 999) + `"a" | dict_type | Input should be a valid dictionary`}},
+		{"deep objects recursive", recursive, deepObj, []string{`"body" ` + strings.Repeat(`"a" `, wire.MaxJSONDepth-1) + `"a" | dict_type | Input should be a valid dictionary`}},
+		{"too deep", `{"type": "array"}`, "[" + deep + "]", []string{`"body" | json_invalid | Invalid JSON: nested too deep at offset 512`}},
 		// A 10 MB array is refused as a whole, with one Detail.
 		{"10 MB array", `{"type": "array", "items": {"type": "integer"}}`, bigArray, []string{`"body" | value_error | Body has too many values to validate (the limit is 131072)`}},
 		// Under the limit it is validated.
 		{"large array", `{"type": "array", "items": {"type": "integer"}}`, smallArray, nil},
+		{"values at the limit", `{"type": "array"}`, atLimit, nil},
+		{"values over the limit", `{"type": "array"}`, overLimit, []string{`"body" | value_error | Body has too many values to validate (the limit is 131072)`}},
 		{"large array wrong length", `{"type": "array", "items": {"type": "integer"}, "maxItems": 3}`, smallArray, []string{`"body" | too_long | List should have at most 3 items after validation, not 100001`}},
 		// Numbers out of int64 range in every position.
 		{"big numbers", `{"type": "array", "items": {"type": "integer", "minimum": -1e30}}`, `[9223372036854775808, -9223372036854775809, 1e20]`, nil},
-		// Invalid UTF-8 in a string (the server rejects it before).
-		{"invalid utf-8", `{"type": "string", "maxLength": 3}`, "\"a\xffb\"", nil},
+		// Invalid UTF-8 in a string (the server's 400, from AppendJSON).
+		{"invalid utf-8", `{"type": "string", "maxLength": 3}`, "\"a\xffb\"", []string{`"body" | json_invalid | Invalid JSON: invalid UTF-8 in string at offset 2`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -135,24 +187,5 @@ func TestBadBodies(t *testing.T) {
 				t.Errorf("took %v", d)
 			}
 		})
-	}
-}
-
-func TestTooManyValues(t *testing.T) {
-	tests := []struct {
-		body  string
-		limit int
-		want  bool
-	}{
-		{`[1,2,3]`, 4, false}, // the array and its 3 items
-		{`[1,2,3]`, 3, true},
-		{`{"a,b,c,d": "[{,"}`, 2, false},
-		{`["\",\",\","]`, 2, false},
-		{`[[[[]]]]`, 4, true},
-	}
-	for _, tt := range tests {
-		if got := tooManyValues([]byte(tt.body), tt.limit); got != tt.want {
-			t.Errorf("tooManyValues(%s, %d) = %t, want %t", tt.body, tt.limit, got, tt.want)
-		}
 	}
 }

@@ -2,6 +2,7 @@ package validate
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 
 	json "github.com/goccy/go-json"
@@ -121,4 +122,12 @@ func isNull(raw json.RawMessage) bool {
 // (json.Number), as the schema library wants.
 func decodeSchema(raw json.RawMessage) (any, error) {
 	return jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+}
+
+// onlySpace checks that nothing but JSON whitespace follows the spec.
+func onlySpace(rest []byte) error {
+	if len(bytes.TrimLeft(rest, " \t\r\n")) > 0 {
+		return errors.New("trailing data after the value")
+	}
+	return nil
 }

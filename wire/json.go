@@ -10,7 +10,9 @@ import (
 
 // MaxJSONDepth is the deepest nesting of arrays and objects that AppendJSON
 // accepts. Python's own json module would hit its recursion limit not far
-// beyond this.
+// beyond this. It is the engine's one JSON depth limit: pybridge hands it to
+// the C decoder (which must decode every body AppendJSON accepts) and to the
+// C encoder of responses (so that any such body can be echoed back).
 const MaxJSONDepth = 512
 
 // maxJSONIntDigits bounds the digits of an integer. CPython (3.11 and

@@ -84,6 +84,14 @@ func FuzzAppendJSON(f *testing.F) {
 		if g, w := canonWire(body), canonStd(t, std); g != w {
 			t.Fatalf("AppendJSON(%q)\n got %s\nwant %s", data, g, w)
 		}
+		// DecodeJSON reads the same value back, as the validator sees it.
+		v, n, err := DecodeJSON(e.Buf[len(prefix):], 0)
+		if err != nil || n != len(e.Buf)-len(prefix) {
+			t.Fatalf("DecodeJSON of AppendJSON(%q): %d bytes of %d, %v", data, n, len(e.Buf)-len(prefix), err)
+		}
+		if g, w := canonDecoded(v), canonStd(t, std); g != w {
+			t.Fatalf("DecodeJSON of AppendJSON(%q)\n got %s\nwant %s", data, g, w)
+		}
 	})
 }
 

@@ -240,6 +240,9 @@ class _Document:
         if model is _UNKNOWN:
             return route.status_code or 200, None, None
         model = unwrap(model)
+        args = typing.get_args(model)
+        if typing.get_origin(model) is tuple and len(args) in (2, 3) and args[0] is int:
+            model = unwrap(args[1])  # (status, body) or (status, body, headers): the body's
         if model is None or model is NoneType:
             return route.status_code or 204, None, None
         status = route.status_code or 200
