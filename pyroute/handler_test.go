@@ -33,7 +33,7 @@ func TestHandlerOverHTTP(t *testing.T) {
 				`"method": "GET", "path": "/users/7", "url": "http://127.0.0.1:`,
 				`"headers": {"host": "127.0.0.1:`,
 				`"accept-encoding": "gzip", "user-agent": "Go-http-client/1.1"}`,
-				`"query_params": {"x": "1"}, "path_params": {"id": 7}`,
+				`"cookies": {}, "query_params": {"x": "1"} + getlist {"x": ["1", "2"]}, "path_params": {"id": 7}`,
 				`"client": "127.0.0.1:`,
 			},
 		},

@@ -141,3 +141,92 @@ def test_headers_changed_after_construction_are_sent() -> None:
         response = client.get("/")
     assert response.headers["x-late"] == "yes"
     assert response.headers["content-type"] == "application/vnd.api+json"
+
+
+# -- the request side: request["cookies"] and getlist --------------------------
+
+
+def echo_app() -> App:
+    app = App()
+
+    @app.route("/echo", methods=["GET", "POST"])
+    def echo(request: dict[str, Any]) -> dict[str, Any]:
+        fields = request["form_data"].get("fields", {})
+        return {
+            "cookies": request["cookies"],
+            "q": request["query_params"].get("q"),
+            "q_all": request["query_params"].getlist("q"),
+            "missing": request["query_params"].getlist("missing"),
+            "accept": request["headers"].get("x-tag"),
+            "accept_all": request["headers"].getlist("x-tag"),
+            "field": fields.get("f"),
+            "field_all": fields.getlist("f") if hasattr(fields, "getlist") else None,
+            "types": [type(request["query_params"]).__name__, type(request["headers"]).__name__],
+        }
+
+    return app
+
+
+def test_request_cookies_and_getlist() -> None:
+    with TestClient(echo_app()) as client:
+        response = client.get(
+            "/echo?q=1&q=2&other=x",
+            headers=[("cookie", 'session=abc; theme="dark"'), ("x-tag", "a"), ("x-tag", "b")],
+        )
+    assert response.json() == {
+        "cookies": {"session": "abc", "theme": "dark"},
+        "q": "1",
+        "q_all": ["1", "2"],
+        "missing": [],
+        "accept": "a, b",
+        "accept_all": ["a", "b"],
+        "field": None,
+        "field_all": None,
+        "types": ["MultiDict", "MultiDict"],
+    }
+
+
+def test_single_values_and_no_cookies() -> None:
+    with TestClient(echo_app()) as client:
+        body = client.get("/echo?q=only", headers={"x-tag": "one"}).json()
+    assert (body["cookies"], body["q_all"], body["accept_all"]) == ({}, ["only"], ["one"])
+
+
+@pytest.mark.parametrize("multipart", [False, True])
+def test_repeated_form_fields(multipart: bool) -> None:
+    with TestClient(echo_app()) as client:
+        if multipart:
+            response = client.post("/echo", data={"f": ["x", "y", "z"]}, files={"upload": b"data"})
+        else:
+            response = client.post("/echo", data={"f": ["x", "y", "z"]})
+    body = response.json()
+    assert (body["field"], body["field_all"]) == ("x", ["x", "y", "z"])
+
+
+def test_request_side_over_a_socket(serve: Callable[[App], Server]) -> None:
+    server = serve(echo_app())
+    response = requests.get(
+        f"http://127.0.0.1:{server.port}/echo?q=1&q=2",
+        cookies={"session": "abc"},
+        timeout=TIMEOUT,
+    )
+    body = response.json()
+    assert body["cookies"] == {"session": "abc"}
+    assert body["q_all"] == ["1", "2"]
+
+
+def test_the_middleware_request_reads_cookies() -> None:
+    from databridge import Request
+
+    seen: list[dict[str, str]] = []
+    app = echo_app()
+
+    @app.middleware("http")
+    async def cookies(request: Request, call_next: Any) -> Response:
+        seen.append(request.cookies)
+        response: Response = await call_next(request)
+        return response
+
+    with TestClient(app) as client:
+        client.get("/echo", headers={"cookie": "a=1"})
+    assert seen == [{"a": "1"}]

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["Request", "State", "URL", "parse_cookies"]
+__all__ = ["MultiDict", "Request", "State", "URL", "parse_cookies"]
 
 
 class State:
@@ -193,3 +193,30 @@ class Request(Mapping[str, Any]):
 
     def __repr__(self) -> str:
         return f"<Request {self.scope.get('method')} {self.scope.get('url')}>"
+
+
+class MultiDict(dict):  # type: ignore[type-arg]
+    """``request["query_params"]``, ``request["headers"]`` and
+    ``request["form_data"]["fields"]``: a dict of each name's first value
+    (headers: the values joined with ", "), plus :meth:`getlist` for all of
+    them. The engine makes them; a plain dict elsewhere."""
+
+    __slots__ = ("_lists",)
+
+    def getlist(self, key: str) -> list[str]:
+        """Every value of ``key``, in order ([] when absent)."""
+        try:
+            lists = self._lists
+        except AttributeError:
+            lists = None
+        if lists is not None:
+            values = lists.get(key)
+            if values is not None:
+                return list(values)
+        if key in self:
+            return [self[key]]
+        return []
+
+    def multi_items(self) -> list[tuple[str, str]]:
+        """Every (name, value) pair, names in order of first appearance."""
+        return [(key, value) for key in self for value in self.getlist(key)]
