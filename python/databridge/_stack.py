@@ -134,8 +134,8 @@ class Stack:
             handler = self.handlers.get(RequestValidationError) or self.handlers.get(422)
             if handler is not None:
                 details = response.body.get("details", []) if isinstance(response.body, dict) else []
-                exc = RequestValidationError(details, body=request.scope.get("body"))
-                return as_response(await _call(handler, request, exc))
+                error = RequestValidationError(details, body=request.scope.get("body"))
+                return as_response(await _call(handler, request, error))
         return response
 
     async def _run(self, request: Request, produce: Callable[[], Awaitable[Any]]) -> Response:

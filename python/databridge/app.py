@@ -73,8 +73,8 @@ class App(Router):
         self._built_version = -1
         self._stack: Stack | None = None  # None: plain endpoints
         self._endpoints: list[Callable[..., Any]] = []  # as registered with the engine, in order
-        for key, handler in (exception_handlers or {}).items():
-            self.add_exception_handler(key, handler)
+        for exc_key, handler in (exception_handlers or {}).items():
+            self.add_exception_handler(exc_key, handler)
         for key, url in (("docs_url", docs_url), ("openapi_url", openapi_url)):
             if url is not None and (not isinstance(url, str) or not url.startswith("/")):
                 raise ValueError(f'databridge: App({key}={url!r}) must be None or a path starting with "/"')

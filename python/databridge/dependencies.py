@@ -149,10 +149,10 @@ async def solve(
             kwargs[name] = view()
         for name in dep.background:
             kwargs[name] = background()
-        for name, sub in dep.deps:
+        for arg, sub in dep.deps:
             value = await run(sub)
-            if name is not None:
-                kwargs[name] = value
+            if arg is not None:
+                kwargs[arg] = value
         return kwargs
 
     async def run(dep: Dependant) -> Any:

@@ -52,27 +52,29 @@ class URL(str):
 
     @property
     def scheme(self) -> str:
-        return self._parts.scheme
+        return str(self._parts.scheme)
 
     @property
     def netloc(self) -> str:
-        return self._parts.netloc
+        return str(self._parts.netloc)
 
     @property
     def hostname(self) -> str | None:
-        return self._parts.hostname
+        host = self._parts.hostname
+        return None if host is None else str(host)
 
     @property
     def port(self) -> int | None:
-        return self._parts.port
+        port = self._parts.port
+        return None if port is None else int(port)
 
     @property
     def path(self) -> str:
-        return self._parts.path
+        return str(self._parts.path)
 
     @property
     def query(self) -> str:
-        return self._parts.query
+        return str(self._parts.query)
 
 
 class _Headers(Mapping[str, str]):
@@ -118,7 +120,7 @@ def parse_cookies(header: str) -> dict[str, str]:
             key, value = "", chunk
         key, value = key.strip(), value.strip()
         if key or value:
-            cookies[key] = http.cookies._unquote(value)  # type: ignore[attr-defined]
+            cookies[key] = http.cookies._unquote(value)
     return cookies
 
 
@@ -172,7 +174,7 @@ class Request(Mapping[str, Any]):
         cookies = self.scope.get("cookies")
         if cookies is None:
             cookies = parse_cookies(self.scope["headers"].get("cookie", ""))
-        return cookies  # type: ignore[no-any-return]
+        return cookies
 
     @property
     def client(self) -> str:
@@ -183,7 +185,7 @@ class Request(Mapping[str, Any]):
         state = self.scope.get("state")
         if state is None:
             state = self.scope["state"] = State()
-        return state  # type: ignore[no-any-return]
+        return state
 
     async def body(self) -> bytes:
         return self.scope["raw_body"]  # type: ignore[no-any-return]
@@ -202,6 +204,7 @@ class MultiDict(dict):  # type: ignore[type-arg]
     them. The engine makes them; a plain dict elsewhere."""
 
     __slots__ = ("_lists",)
+    _lists: dict[str, list[str]]
 
     def getlist(self, key: str) -> list[str]:
         """Every value of ``key``, in order ([] when absent)."""
