@@ -149,3 +149,34 @@ def test_stop_cancels_what_outlives_the_graceful_timeout(caplog: pytest.LogCaptu
             server.stop(timeout=10)
     assert cancelled.is_set()
     assert any("cancelling task" in record.getMessage() for record in caplog.records)
+
+
+def test_a_blocking_task_waits_for_the_response_of_a_suspended_handler(serve: Callable[[App], Server]) -> None:
+    """A sync task blocks the loop thread until the test holds the response:
+    it must start only once the response went to the engine, even when the
+    handler and a middleware suspended around it."""
+    received = threading.Event()
+    ran: list[bool] = []
+
+    def blocking() -> None:
+        ran.append(received.wait(TIMEOUT))
+
+    app = App()
+
+    @app.middleware("http")
+    async def suspends(request: Any, call_next: Any) -> Any:
+        response = await call_next(request)
+        await asyncio.sleep(0.01)
+        return response
+
+    @app.get("/")
+    async def index(request: dict[str, Any], background: BackgroundTasks) -> str:
+        await asyncio.sleep(0.01)
+        background.add_task(blocking)
+        return "sent"
+
+    server = serve(app)
+    assert requests.get(f"http://127.0.0.1:{server.port}/", timeout=TIMEOUT).text == "sent"
+    received.set()
+    server.stop(timeout=10)
+    assert ran == [True]

@@ -56,10 +56,25 @@ class BackgroundTasks(BackgroundTask):
 
 
 def after_response(work: Callable[[], Awaitable[Any]]) -> None:
-    """Run ``work()`` as a task of the running loop once this batch of
-    responses has gone back to the engine (its first step is scheduled, not
-    run now). The server waits for it when it stops."""
+    """Run ``work()`` as a task of the running loop once the response has
+    gone back to the engine. The server waits for it when it stops.
+
+    Called from a handler's task, the start waits for that task to finish:
+    its done-callbacks (the engine's, which hands the response to Go, among
+    them) are scheduled in one go when it finishes, and this one only
+    schedules the start, which so comes after all of them. Called outside a
+    task (a sync handler, inside the engine's batch, or the conversion of a
+    response), the start is scheduled after the batch, which hands its
+    responses to Go before returning to the loop."""
     loop = asyncio.get_running_loop()
+    task = asyncio.current_task(loop)
+    if task is not None and not task.done():
+        task.add_done_callback(lambda _: loop.call_soon(_start, loop, work))
+    else:
+        loop.call_soon(_start, loop, work)
+
+
+def _start(loop: asyncio.AbstractEventLoop, work: Callable[[], Awaitable[Any]]) -> None:
     task = loop.create_task(_logged(work), name="databridge.after_response")
     tasks = _pending.setdefault(loop, set())
     tasks.add(task)

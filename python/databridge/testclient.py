@@ -166,6 +166,7 @@ class TestClient:
         status, raw_headers, response_body = future.result()
         # As Starlette's TestClient: background tasks (and yield-dependency
         # cleanup) have run when the response is returned.
+        loop.run_until_complete(asyncio.sleep(0))  # the start of work after the response
         work = pending(loop)
         if work:
             loop.run_until_complete(asyncio.wait(work, timeout=self.timeout))
