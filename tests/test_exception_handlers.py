@@ -193,3 +193,13 @@ def test_request_validation_error_is_exported_with_errors() -> None:
     assert exc.errors()[0]["type"] == "missing"
     assert issubclass(HTTPException, HTTPError)
     assert HTTPException(404).status_code == 404
+
+
+def test_a_handler_for_http_exception_covers_http_error_and_go_statuses() -> None:
+    app = shop()
+    app.add_exception_handler(HTTPException, lambda request, exc: (exc.status_code, {"detail": exc.detail}))
+    with TestClient(app) as client:
+        assert client.get("/teapot").json() == {"detail": "short and stout"}  # raised as HTTPError
+        assert client.get("/gone").json() == {"detail": "gone"}
+        assert client.get("/nowhere").json() == {"detail": "Not Found"}
+        assert client.post("/teapot").json() == {"detail": "Method Not Allowed"}

@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from .background import after_response
-from .exceptions import HTTPError, RequestValidationError
+from .exceptions import HTTPError, HTTPException, RequestValidationError
 from .requests import Request
 from .responses import Response
 from .validation import ValidationErrorResponse
@@ -94,8 +94,11 @@ class Stack:
         """Whether Go-made responses must come to Python."""
         if self.middleware:
             return True
-        return any(isinstance(key, int) or key in (HTTPError, RequestValidationError) or (isinstance(key, type) and issubclass(HTTPError, key))
-                   for key in self.handlers)
+        return any(
+            isinstance(key, int)
+            or (isinstance(key, type) and (issubclass(key, (HTTPError, RequestValidationError)) or issubclass(HTTPError, key)))
+            for key in self.handlers
+        )
 
     # -- lookups -----------------------------------------------------------
 
@@ -107,7 +110,10 @@ class Stack:
         return None
 
     def _for_http_error(self, exc: HTTPError) -> Callable[..., Any] | None:
-        return self.handlers.get(exc.status) or self._for_exception(exc)
+        """By status, then by class; HTTPError and HTTPException (FastAPI's
+        name, a subclass) are interchangeable, as Starlette's and FastAPI's
+        HTTPException are."""
+        return self.handlers.get(exc.status) or self._for_exception(exc) or self.handlers.get(HTTPException)
 
     # -- the layers ----------------------------------------------------------
 
@@ -192,10 +198,10 @@ class Stack:
                     details = _json_field(body, "details")
                     if RequestValidationError in self.handlers or 422 in self.handlers:
                         raise RequestValidationError(details if isinstance(details, list) else [])
-                elif status in handled_statuses or self._for_exception(HTTPError(status)) is not None:
+                elif status in handled_statuses or self._for_http_error(HTTPException(status)) is not None:
                     detail = _json_field(body, "error")
                     hdrs = {name: value for name, value in made.headers.items() if name.lower() in ("allow",)}
-                    raise HTTPError(status, detail if detail is not None else None, hdrs or None)
+                    raise HTTPException(status, detail if detail is not None else None, hdrs or None)
                 return made
 
             return await run(Request(request), produce)

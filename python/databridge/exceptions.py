@@ -41,6 +41,11 @@ class HTTPError(Exception):
         self.detail = detail
         self.headers = dict(headers) if headers is not None else None
 
+    @property
+    def status_code(self) -> int:
+        """``status``, by FastAPI's and Starlette's name."""
+        return self.status
+
     def __str__(self) -> str:
         return f"{self.status}: {self.detail}"
 
@@ -58,14 +63,10 @@ def _reason(status: int) -> str:
 class HTTPException(HTTPError):
     """FastAPI's and Starlette's name: ``HTTPException(status_code, detail=None,
     headers=None)``. The same as :class:`HTTPError` (the body is still
-    ``{"error": detail}``); ``status_code`` is also an attribute."""
+    ``{"error": detail}``); an exception handler for either catches both."""
 
     def __init__(self, status_code: int, detail: Any = None, headers: Mapping[str, str] | None = None) -> None:
         super().__init__(status_code, detail, headers)
-
-    @property
-    def status_code(self) -> int:
-        return self.status
 
 
 class RequestValidationError(Exception):
