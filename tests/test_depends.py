@@ -251,3 +251,24 @@ def test_depends_over_a_socket(serve: Callable[[App], Server]) -> None:
     ok = requests.get(base + "/items/1?size=3", headers={"x-token": "secret"}, timeout=TIMEOUT)
     assert ok.json() == {"item_id": 1, "page": 1, "size": 3, "token": "secret", "path": "/items/1"}
     assert requests.get(base + "/items/1", timeout=TIMEOUT).status_code == 422
+
+
+def test_sync_yield_dependency_of_a_sync_handler_is_cleaned_up_after_the_response() -> None:
+    events: list[str] = []
+
+    def session() -> Iterator[str]:
+        events.append("open")
+        yield "s"
+        events.append("close")
+
+    app = App()
+
+    @app.get("/")
+    def index(request: dict[str, Any], background: BackgroundTasks, s: str = Depends(session)) -> list[str]:
+        background.add_task(events.append, "background")
+        events.append("handler")
+        return list(events)
+
+    with TestClient(app) as client:
+        assert client.get("/").json() == ["open", "handler"]
+    assert events == ["open", "handler", "background", "close"]

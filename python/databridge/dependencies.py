@@ -185,3 +185,90 @@ async def solve(
             await stack.__aexit__(type(exc), exc, exc.__traceback__)
         raise
     return Solved(kwargs, state["stack"], state["background"])
+
+
+def all_sync(root: Dependant, extra: list[Dependant]) -> bool:
+    """Whether every dependency is a plain function or a sync generator (so
+    that a sync handler's endpoint can stay sync)."""
+    pending = [*extra, *(dep for _, dep in root.deps)]
+    while pending:
+        dep = pending.pop()
+        if dep.kind not in ("sync", "gen"):
+            return False
+        pending.extend(sub for _, sub in dep.deps)
+    return True
+
+
+class SolvedSync:
+    """:class:`Solved` for :func:`solve_sync`: an ExitStack."""
+
+    __slots__ = ("kwargs", "stack", "background")
+
+    def __init__(self, kwargs: dict[str, Any], stack: contextlib.ExitStack | None, background: Any) -> None:
+        self.kwargs = kwargs
+        self.stack = stack
+        self.background = background
+
+
+def solve_sync(
+    root: Dependant,
+    extra: list[Dependant],
+    request: dict[str, Any],
+    values: dict[str, Any],
+    new_background: Callable[[], Any],
+) -> SolvedSync:
+    """:func:`solve` for dependencies that are all sync (``all_sync``):
+    no coroutine per dependency, which halves the cost of a route with
+    dependencies."""
+    cache: dict[Any, Any] = {}
+    stack: contextlib.ExitStack | None = None
+    background: Any = None
+    view: Any = None
+
+    def arguments(dep: Dependant) -> dict[str, Any]:
+        nonlocal background, view
+        kwargs: dict[str, Any] = {name: values[name] for name in dep.params if name in values}
+        for name in dep.request:
+            kwargs[name] = request
+        if dep.request_view:
+            if view is None:
+                from .requests import Request
+
+                view = Request(request, values)
+            for name in dep.request_view:
+                kwargs[name] = view
+        if dep.background:
+            if background is None:
+                background = new_background()
+            for name in dep.background:
+                kwargs[name] = background
+        for arg, sub in dep.deps:
+            value = run(sub)
+            if arg is not None:
+                kwargs[arg] = value
+        return kwargs
+
+    def run(dep: Dependant) -> Any:
+        nonlocal stack
+        if dep.use_cache and dep.call in cache:
+            return cache[dep.call]
+        kwargs = arguments(dep)
+        if dep.kind == "gen":
+            if stack is None:
+                stack = contextlib.ExitStack()
+            value = stack.enter_context(contextlib.contextmanager(dep.call)(**kwargs))
+        else:
+            value = dep.call(**kwargs)
+        if dep.use_cache:
+            cache[dep.call] = value
+        return value
+
+    try:
+        for dep in extra:
+            run(dep)
+        kwargs = arguments(root)
+    except BaseException as exc:
+        if stack is not None:
+            stack.__exit__(type(exc), exc, exc.__traceback__)
+        raise
+    return SolvedSync(kwargs, stack, background)

@@ -46,7 +46,7 @@ from ._schema import (
     without_none,
 )
 from .background import BackgroundTasks, after_response
-from .dependencies import Dependant, DependsMarker, kind_of, solve
+from .dependencies import Dependant, DependsMarker, all_sync, kind_of, solve, solve_sync
 from .params import Param, Path, RequestValidator
 from .requests import Request
 from .responses import Response, jsonable
@@ -800,7 +800,7 @@ def _endpoint(
                     details.extend(_body_errors(exc))
         return details
 
-    if solver is not None:
+    if solver is not None and (is_async or not all_sync(*solver)):
         root, extra = solver
 
         async def endpoint(request: dict[str, Any], **kwargs: Any) -> Any:
@@ -818,6 +818,23 @@ def _endpoint(
                 raise
             if solved.stack is not None or solved.background is not None:
                 after_response(functools.partial(_after, solved))
+            return result
+    elif solver is not None:  # every dependency sync, and the handler: a sync endpoint
+        root, extra = solver
+
+        def endpoint(request: dict[str, Any], **kwargs: Any) -> Any:  # type: ignore[misc]
+            details = prepare(request, kwargs)
+            if details:
+                return validation_error(details)
+            solved = solve_sync(root, extra, request, kwargs, BackgroundTasks)
+            try:
+                result = handler(request, **solved.kwargs)
+            except BaseException as exc:
+                if solved.stack is not None:
+                    solved.stack.__exit__(type(exc), exc, exc.__traceback__)
+                raise
+            if solved.stack is not None or solved.background is not None:
+                after_response(functools.partial(_after_sync, solved))
             return result
     elif not conversions and build is not None:
         # The common case, a body model and nothing else: the shortest path.
@@ -859,6 +876,16 @@ def _endpoint(
             setattr(endpoint, attr, value)
     endpoint.__wrapped__ = handler  # type: ignore[attr-defined]
     return endpoint
+
+
+async def _after_sync(solved: Any) -> None:
+    """_after for solve_sync: the cleanup of sync generators."""
+    try:
+        if solved.background is not None:
+            await solved.background()
+    finally:
+        if solved.stack is not None:
+            solved.stack.close()
 
 
 async def _after(solved: Any) -> None:
