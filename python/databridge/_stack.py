@@ -84,6 +84,11 @@ class Stack:
         self.server_error = handlers.pop(500, None) or handlers.pop(Exception, None)
         handlers.pop(Exception, None)
         self.handlers = handlers
+        # The chain is made once: each request carries its endpoint.
+        chain: CallNext = self._handled
+        for mw in reversed(self.middleware):
+            chain = _bind(mw, chain)
+        self._chain = chain
 
     @property
     def empty(self) -> bool:
@@ -117,10 +122,16 @@ class Stack:
 
     # -- the layers ----------------------------------------------------------
 
-    async def _handled(self, request: Request, produce: Callable[[], Awaitable[Any]]) -> Response:
-        """Layer 3 around ``produce`` (layer 4)."""
+    async def _handled(self, request: Request) -> Response:
+        """Layer 3 around the request's endpoint (layer 4)."""
+        endpoint = request._endpoint
+        if endpoint is None:
+            raise RuntimeError("databridge: call_next() must be given the Request the middleware received")
         try:
-            response = as_response(await produce())
+            result = endpoint(request.scope, **request._kwargs)
+            if inspect.isawaitable(result):
+                result = await result
+            response = as_response(result)
         except RequestValidationError as exc:
             handler = self.handlers.get(RequestValidationError) or self.handlers.get(422) or self._for_exception(exc)
             if handler is None:
@@ -144,17 +155,10 @@ class Stack:
                 return as_response(await _call(handler, request, error))
         return response
 
-    async def _run(self, request: Request, produce: Callable[[], Awaitable[Any]]) -> Response:
-        """Layers 1-3 around ``produce``; schedules the response's background."""
-
-        async def innermost(req: Request) -> Response:
-            return await self._handled(req, produce)
-
-        call_next: CallNext = innermost
-        for mw in reversed(self.middleware):
-            call_next = _bind(mw, call_next)
+    async def _run(self, request: Request) -> Response:
+        """Layers 1-3 around the request's endpoint."""
         try:
-            response = as_response(await call_next(request))
+            response = as_response(await self._chain(request))
         except Exception as exc:
             if self.server_error is None:
                 raise
@@ -169,13 +173,7 @@ class Stack:
         run = self._run
 
         async def wrapped(request: dict[str, Any], **kwargs: Any) -> Response:
-            async def produce() -> Any:
-                result = endpoint(request, **kwargs)
-                if inspect.isawaitable(result):
-                    result = await result
-                return result
-
-            return await run(Request(request, kwargs), produce)
+            return await run(Request(request, kwargs, endpoint))
 
         for attr in ("__module__", "__name__", "__qualname__", "__doc__"):
             value = getattr(endpoint, attr, None)
@@ -193,7 +191,7 @@ class Stack:
         async def go_response(request: dict[str, Any], *, status: int, headers: list[list[str]], body: bytes) -> Response:
             made = Response(body, status, [(name, value) for name, value in headers])
 
-            async def produce() -> Any:
+            def produce(scope: dict[str, Any]) -> Any:
                 if status == 422:
                     details = _json_field(body, "details")
                     if RequestValidationError in self.handlers or 422 in self.handlers:
@@ -204,7 +202,7 @@ class Stack:
                     raise HTTPException(status, detail if detail is not None else None, hdrs or None)
                 return made
 
-            return await run(Request(request), produce)
+            return await run(Request(request, None, produce))
 
         go_response.__qualname__ = go_response.__name__ = "databridge.response_hook"
         return go_response

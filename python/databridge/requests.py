@@ -10,7 +10,7 @@ over as :attr:`Request.scope`.
 from __future__ import annotations
 
 import http.cookies
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -134,11 +134,14 @@ class Request(Mapping[str, Any]):
     ``request[key]`` reads the dict; :attr:`scope` is the dict itself.
     """
 
-    __slots__ = ("scope", "_kwargs")
+    __slots__ = ("scope", "_kwargs", "_endpoint")
 
-    def __init__(self, scope: dict[str, Any], kwargs: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, scope: dict[str, Any], kwargs: dict[str, Any] | None = None, endpoint: Callable[..., Any] | None = None
+    ) -> None:
         self.scope = scope
         self._kwargs = kwargs if kwargs is not None else {}
+        self._endpoint = endpoint  # what the middleware stack calls last
 
     def __getitem__(self, key: str) -> Any:
         return self.scope[key]
