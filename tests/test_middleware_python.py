@@ -243,3 +243,16 @@ def test_an_app_without_middleware_answers_go_errors_without_python() -> None:
         return response
 
     assert _stack_calls(app, "/nowhere") > 0
+
+
+def test_call_next_needs_the_request_it_was_given() -> None:
+    app = App()
+    app.get("/")(lambda request: "ok")
+
+    @app.middleware("http")
+    async def rebuilds(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(Request(request.scope))
+        return response
+
+    with TestClient(app) as client:
+        assert client.get("/").status_code == 500
