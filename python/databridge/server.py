@@ -122,14 +122,14 @@ class Server:
         self.http2 = http2
         self._options: dict[str, Any] = {k: v for k, v in values.items() if k != "timeout_graceful_shutdown"}
         self._options["http2"] = bool(http2)
-        for key, value in (
+        for key, tls_value in (
             ("ssl_certfile", ssl_certfile),
             ("ssl_keyfile", ssl_keyfile),
             ("ssl_keyfile_password", ssl_keyfile_password),
             ("ssl_ca_certs", ssl_ca_certs),
         ):
-            if value is not None:
-                self._options[key] = str(value)
+            if tls_value is not None:
+                self._options[key] = str(tls_value)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Future[None] | None = None
         self._thread: threading.Thread | None = None
