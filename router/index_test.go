@@ -161,6 +161,35 @@ func TestMatchIndexed(t *testing.T) {
 	}
 }
 
+// TestMatchIndexedTestRoutes checks Match against matchLinear on the
+// routes of TestMatch, for random paths made of their segments.
+func TestMatchIndexedTestRoutes(t *testing.T) {
+	r := newTestRouter(t)
+	segs := []string{
+		"", "items", "prices", "objects", "files", "edit", "users", "me", "codes", "a", "head",
+		"only-head", "form", "lower", "orgs", "repos", "report.pdf", "report.", "EUR", "42", "-0.5",
+		"0f8fad5b-d9cb-469f-a165-70867728950e", "x/y", "\xff",
+	}
+	rng := rand.New(rand.NewPCG(7, 7))
+	status := map[int]int{}
+	for range 5000 {
+		parts := make([]string, rng.IntN(6))
+		for i := range parts {
+			parts[i] = segs[rng.IntN(len(segs))]
+		}
+		method, path := randomMethods[rng.IntN(len(randomMethods))], "/"+strings.Join(parts, "/")
+		if got, want := r.Match(method, path), r.matchLinear(method, path); !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s %q = %+v, want %+v", method, path, got, want)
+		} else {
+			status[got.Status]++
+		}
+	}
+	t.Logf("statuses %v", status)
+	if status[200] == 0 || status[405] == 0 {
+		t.Error("the paths are too tame")
+	}
+}
+
 // TestMatchGitHubMuxCalls checks, without timing, that the index keeps
 // lookups in a 203-route table short: each GitHub route's path reaches its
 // route after one mux matcher run, a path outside the API after none.
