@@ -63,6 +63,10 @@ type h2front struct {
 // advertises (x/net's default, named here).
 const maxH2Streams = 250
 
+// maxH2ReadFrame is the SETTINGS_MAX_FRAME_SIZE the front advertises:
+// 16 KiB, the initial value every client assumes.
+const maxH2ReadFrame = 16 << 10
+
 // maxUpgradeBody is the largest request body an h2c upgrade takes along
 // (it is read into memory before the 101): larger ones, and bodies of
 // unknown length, are served on HTTP/1.1 instead.
@@ -86,8 +90,12 @@ func newH2Front(h Handler, cfg Config) *h2front {
 		cfg: cfg,
 		srv: &http2.Server{
 			MaxConcurrentStreams: maxH2Streams,
-			IdleTimeout:          cfg.IdleTimeout,
-			WriteByteTimeout:     cfg.WriteTimeout,
+			// The protocol's initial SETTINGS_MAX_FRAME_SIZE: x/net would
+			// offer 1 MiB, and then cannot refuse a larger frame from a
+			// client that assumes the default (h2spec 4.2/3).
+			MaxReadFrameSize: maxH2ReadFrame,
+			IdleTimeout:      cfg.IdleTimeout,
+			WriteByteTimeout: cfg.WriteTimeout,
 		},
 		conns: make(map[net.Conn]http.ConnState),
 	}

@@ -778,7 +778,7 @@ func TestH2FrontSettings(t *testing.T) {
 		t.Error("a front with DisableHTTP2")
 	}
 	f := newH2Front(echoHandler, Config{MaxHeaderBytes: 5000, IdleTimeout: 7 * time.Second})
-	if f.srv.MaxConcurrentStreams != 250 || f.srv.IdleTimeout != 7*time.Second || f.srv.WriteByteTimeout != DefaultWriteTimeout {
+	if f.srv.MaxConcurrentStreams != 250 || f.srv.MaxReadFrameSize != 16384 || f.srv.IdleTimeout != 7*time.Second || f.srv.WriteByteTimeout != DefaultWriteTimeout {
 		t.Errorf("http2.Server %+v", f.srv)
 	}
 	if f.base.MaxHeaderBytes != 5000 || f.base.ReadTimeout != DefaultReadBodyTimeout || f.base.WriteTimeout != 0 {
