@@ -135,8 +135,11 @@ func ServeHTTP2Conn(h Handler, cfg Config, c net.Conn, preread []byte) {
 }
 
 // serveConn serves c as an HTTP/2 connection until it ends, and closes
-// it. preread holds bytes already read from c (the client preface, for
-// prior knowledge).
+// it. preread holds every byte already read from c and not consumed (for
+// prior knowledge: the client preface and whatever the read buffer holds
+// after it). A *tls.Conn must have completed its handshake: x/net checks
+// its ConnectionState (TLS 1.2 or later, no blacklisted cipher) and
+// requests see it. Deadlines on c are cleared.
 func (f *h2front) serveConn(c net.Conn, preread []byte) {
 	if len(preread) > 0 {
 		c = withPreread(c, bytes.NewReader(preread))
@@ -152,6 +155,9 @@ func (f *h2front) serve(c net.Conn, hc *h2conn, opts *http2.ServeConnOpts) {
 		return
 	}
 	defer f.untrack(c)
+	// Deadlines the HTTP/1.1 front set (header timeout, handshake) are
+	// not HTTP/2's: x/net sets its own (preface, idle, per stream).
+	c.SetDeadline(time.Time{})
 	opts.Context = context.WithValue(opts.Context, h2connKey{}, hc)
 	opts.Handler = f.handler
 	opts.BaseConfig = f.base

@@ -284,6 +284,53 @@ func TestH2CPriorKnowledge(t *testing.T) {
 	}
 }
 
+// TestH2CPrereadFrames: preread may hold more than the preface (the
+// HTTP/1.1 front's buffer had the client's first frames too), and a read
+// deadline the front left on the connection does not end it.
+func TestH2CPrereadFrames(t *testing.T) {
+	var first bytes.Buffer
+	first.WriteString(h2Preface)
+	http2.NewFramer(&first, nil).WriteSettings()
+
+	h, ch := recordHandler()
+	f := newH2Front(h, Config{})
+	ln := listen(t, f)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		buf := make([]byte, first.Len())
+		if _, err := io.ReadFull(c, buf); err != nil {
+			c.Close()
+			return
+		}
+		c.SetReadDeadline(time.Now().Add(50 * time.Millisecond)) // the front's header timeout
+		f.serveConn(c, buf)
+	}()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := c.Write(first.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	rc := &rawConn{t: t, c: c, responses: map[uint32]*rawResponse{}}
+	rc.fr = http2.NewFramer(c, c)
+	rc.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
+	rc.enc = hpack.NewEncoder(&rc.encBuf)
+	time.Sleep(150 * time.Millisecond) // past the deadline the front had set
+	rc.request(1, true, "GET", "/pre")
+	if r := rc.response(1); r.status != "200" {
+		t.Fatalf("stream 1: %q", r.status)
+	}
+	if s := <-ch; s.path != "/pre" || s.protoMajor != 2 {
+		t.Errorf("request %+v", s)
+	}
+}
+
 // TestH2BodyLimit: a body over MaxBodyBytes is refused with 413, with a
 // content-length or without one; one at the limit is read.
 func TestH2BodyLimit(t *testing.T) {
