@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/textproto"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -561,6 +562,59 @@ func TestH2Upgrade(t *testing.T) {
 	}
 	if s := <-ch; s.path != "/next" || s.protoMajor != 2 {
 		t.Errorf("stream 3 request: %+v", s)
+	}
+}
+
+// TestH2UpgradeCurl: curl's h2c upgrade (curl --http2 on http://), a GET
+// and a POST with a body, against the upgrade path.
+func TestH2UpgradeCurl(t *testing.T) {
+	curl, err := exec.LookPath("curl")
+	if err != nil {
+		t.Skip("curl is not installed")
+	}
+	h, ch := recordHandler()
+	addr, _ := startUpgrade(t, h, Config{})
+	for _, args := range [][]string{
+		{"http://" + addr + "/curl?x=1"},
+		{"--data-binary", "posted", "http://" + addr + "/curl?x=1"},
+	} {
+		cmd := exec.Command(curl, append([]string{"-sS", "--max-time", "10", "--http2", "-H", "X-Test: curl", "-w", "\n%{http_version}"}, args...)...)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("curl %v: %v", args, err)
+		}
+		body, version, _ := strings.Cut(string(out), "\n")
+		s := <-ch
+		if version == "1.1" && body == "h1" {
+			t.Logf("curl %v did not upgrade", args) // curl may keep a request with a body on HTTP/1.1
+			continue
+		}
+		if version != "2" || s.protoMajor != 2 || s.path != "/curl" || s.rawQuery != "x=1" || !hasField(s.header, "x-test", "curl") {
+			t.Errorf("curl %v: HTTP/%s %q; request %+v", args, version, body, s)
+		}
+		if len(args) == 2 && (body != "posted" || s.method != "POST") {
+			t.Errorf("curl POST: body %q, method %s", body, s.method)
+		}
+	}
+}
+
+// TestH2UpgradeDuringShutdown: once the front shuts down, an upgrade is
+// refused before anything is written (the request stays on HTTP/1.1).
+func TestH2UpgradeDuringShutdown(t *testing.T) {
+	addr, f := startUpgrade(t, echoHandler, Config{})
+	if err := f.shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABk\r\n\r\n")
+	got, _ := io.ReadAll(c)
+	if !strings.HasPrefix(string(got), "HTTP/1.1 200 OK\r\n") {
+		t.Errorf("answer %q", got)
 	}
 }
 
