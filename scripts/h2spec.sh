@@ -37,13 +37,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start NAME ARGS...: runs h2server in the background, waits for its port.
+# start NAME ARGS...: runs h2server in the background (in this shell, so
+# that cleanup knows its pid) and waits for its port, left in $port.
 start() {
   local name=$1; shift
   "$TOOLS/h2server" -port-file "$work/$name.port" "$@" >"$work/$name.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 100); do
-    [ -s "$work/$name.port" ] && { cat "$work/$name.port"; return; }
+    if [ -s "$work/$name.port" ]; then port=$(cat "$work/$name.port"); return; fi
     sleep 0.1
   done
   echo "h2server $name did not start:" >&2; cat "$work/$name.log" >&2; exit 1
@@ -79,13 +80,13 @@ PY
 }
 
 status=0
-port=$(start h2c)
+start h2c
 echo "== h2spec, h2c with prior knowledge (port $port)"
 "$TOOLS/h2spec" -h 127.0.0.1 -p "$port" -j "$work/h2c.xml" >"$work/h2c.out" 2>&1 || true
 if [ ! -s "$work/h2c.xml" ]; then cat "$work/h2c.out"; exit 1; fi
 verdict h2c || { status=1; sed -n '/^Failures:/,$p' "$work/h2c.out"; }
 
-port=$(start tls -tls)
+start tls -tls
 echo "== h2spec, h2 over TLS (port $port)"
 "$TOOLS/h2spec" -t -k -h 127.0.0.1 -p "$port" -j "$work/tls.xml" >"$work/tls.out" 2>&1 || true
 if [ ! -s "$work/tls.xml" ]; then cat "$work/tls.out"; exit 1; fi
