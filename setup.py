@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import os
+import platform
 import shlex
 import shutil
 import subprocess
@@ -39,6 +40,8 @@ import swagger_assets  # noqa: E402
 
 SWAGGER_DIR = Path("databridge", "static", "swagger-ui")
 BUILD_INFO = Path("databridge", "_build_info.py")
+# GOARCH -> the machine in a CPython extension's file name.
+GOARCH_MACHINES = {"amd64": "x86_64", "arm64": "aarch64"}
 
 
 def run_text(cmd: list[str]) -> str | None:
@@ -130,6 +133,16 @@ class build_go_ext(build_ext):
         subprocess.run(cmd, cwd=ROOT, env=env, check=True)
         # c-shared also writes a C header for the exports; the wheel does not need it.
         output.with_suffix(".h").unlink(missing_ok=True)
+
+    def get_ext_filename(self, fullname: str) -> str:
+        """The extension's file name; for a cross build (GOARCH of another
+        machine, as scripts/build-wheels.sh does for aarch64) with that
+        machine's suffix: _core.cpython-311-aarch64-linux-gnu.so."""
+        name: str = super().get_ext_filename(fullname)
+        target, host = GOARCH_MACHINES.get(os.environ.get("GOARCH", "")), platform.machine()
+        if target is not None and target != host:
+            name = name.replace(f"-{host}-", f"-{target}-")
+        return name
 
     def cgo_env(self) -> dict[str, str]:
         return cgo_env(Path(self.build_temp).resolve() / "pkgconfig")
