@@ -45,34 +45,35 @@ sdist=$(ls dist/databridge-*.tar.gz)
 echo "$sdist ($(du -h "$sdist" | cut -f1), $((SECONDS - start)) s)"
 
 build_one() {  # VERSION ARCH: dist/databridge-*-cpXY-cpXY-manylinux_2_17_ARCH*.whl
+  # (errexit does not apply in here: it runs in an && list; hence || return 1)
   local v=$1 arch=$2 dir=$work/$2-$1 python goarch
-  python=$(interpreter "$v")
+  python=$(interpreter "$v") || return 1
   case "$arch" in
     x86_64) goarch=amd64 ;;
     aarch64) goarch=arm64 ;;
     *) echo "build-wheels: unknown arch $arch" >&2; return 1 ;;
   esac
-  rm -rf "$dir" && mkdir -p "$dir/src" "$dir/raw"
-  tar -xzf "$repo/$sdist" -C "$dir/src" --strip-components=1
+  rm -rf "$dir" && mkdir -p "$dir/src" "$dir/raw" || return 1
+  tar -xzf "$repo/$sdist" -C "$dir/src" --strip-components=1 || return 1
   local env=(CC="$repo/tools/zigcc.sh" ZIG_TARGET="$arch-linux-gnu.$GLIBC" GOFLAGS=-mod=vendor
              CGO_ENABLED=1 GOOS=linux GOARCH="$goarch")
   # A cross build: the wheel's platform tag names the target machine.
   [ "$arch" = "$(uname -m)" ] || env+=(_PYTHON_HOST_PLATFORM="linux-$arch")
-  env "${env[@]}" "$python" -m pip wheel --quiet --disable-pip-version-check --no-deps -w "$dir/raw" "$dir/src"
+  env "${env[@]}" "$python" -m pip wheel --quiet --disable-pip-version-check --no-deps -w "$dir/raw" "$dir/src" || return 1
   local plat="manylinux_${GLIBC/./_}_$arch" show
   show=$("$PYTHON" -m auditwheel show "$dir"/raw/*.whl 2>&1) || { echo "$show"; return 1; }
   echo "$show"
   if [ "$arch" = "$(uname -m)" ]; then
-    "$PYTHON" -m auditwheel repair --plat "$plat" -w "$repo/dist" "$dir"/raw/*.whl
+    "$PYTHON" -m auditwheel repair --plat "$plat" -w "$repo/dist" "$dir"/raw/*.whl || return 1
   else
     # auditwheel repairs only for the machine it runs on; it still reads a
     # foreign wheel. Once show agrees, the tag is set explicitly (no
     # library needs grafting: only libc, libpthread and libresolv are used).
     tr '\n' ' ' <<<"$show" | grep -q "consistent with the following platform tag: \"$plat\"" \
       || { echo "build-wheels: auditwheel show does not say $plat"; return 1; }
-    mv "$dir"/raw/*.whl "$dir/"
-    "$PYTHON" -m wheel tags --remove --platform-tag "$plat.manylinux2014_$arch" "$dir"/*.whl
-    mv "$dir"/*.whl "$repo/dist/"
+    mv "$dir"/raw/*.whl "$dir/" || return 1
+    "$PYTHON" -m wheel tags --remove --platform-tag "$plat.manylinux2014_$arch" "$dir"/*.whl || return 1
+    mv "$dir"/*.whl "$repo/dist/" || return 1
   fi
 }
 
