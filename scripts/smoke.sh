@@ -49,7 +49,8 @@ for v in "${versions[@]}"; do
   while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n || true; done
   ( t=$SECONDS
     if smoke_one "$v" >"$work/log-$v" 2>&1; then
-      echo "== CPython $v: OK ($((SECONDS - t)) s)"; tail -n 4 "$work/log-$v" | sed 's/^/   /'
+      echo "== CPython $v: OK ($((SECONDS - t)) s)"
+      grep -E '^(== CPython|databridge [0-9]|serve_check:|[0-9]+ passed)' "$work/log-$v" | sed 's/^/   /'
     else
       echo "== CPython $v: FAILED"; cat "$work/log-$v"; exit 1
     fi ) &
