@@ -117,7 +117,7 @@ class build_go_ext(build_ext):
             return super().build_extension(ext)
         go = shutil.which("go")
         if go is None:
-            raise RuntimeError("databridge: building needs Go 1.22+ on PATH (https://go.dev/dl/)")
+            raise RuntimeError("databridge: building needs Go 1.26+ on PATH (https://go.dev/dl/)")
         output = Path(self.get_ext_fullpath(ext.name)).resolve()
         output.parent.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ, **self.cgo_env())
