@@ -715,10 +715,11 @@ func parseContentLength(v []byte) (int64, bool) {
 		if b < '0' || b > '9' {
 			return 0, false
 		}
-		if n > (1<<63-1-9)/10 {
+		d := int64(b - '0')
+		if n > (1<<63-1-d)/10 {
 			return 0, false
 		}
-		n = n*10 + int64(b-'0')
+		n = n*10 + d
 	}
 	return n, true
 }
