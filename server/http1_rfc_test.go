@@ -21,11 +21,13 @@ package server
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -1433,4 +1435,662 @@ func TestRFC9110BodyLimit(t *testing.T) {
 		{name: "chunked over the limit", cfg: cfg, req: h1Post(chunks(8, 256), "Transfer-Encoding: chunked"), want: s413, close: true},
 		{name: "one chunk declared over the limit", cfg: cfg, req: h1Post("800\r\n"+strings.Repeat("c", 2048)+"\r\n0\r\n\r\n", "Transfer-Encoding: chunked"), want: s413, close: true},
 	})
+}
+
+// ---------------------------------------------------------------------
+// RFC 9110 §10.1.1: Expect
+
+func TestRFC9110Expect(t *testing.T) {
+	// A client that waits for the 100 before it sends the body.
+	t.Run("100-continue when the handler reads", func(t *testing.T) {
+		for _, value := range []string{"100-continue", "100-Continue"} {
+			hs := startH1(t, Config{})
+			c := hs.dial(t)
+			c.send(t, h1Post("", "Content-Length: 5", "Expect: "+value))
+			// RFC 9110 §10.1.1: the 100 tells the client to send the
+			// content; "A server that sends a 100 (Continue) response MUST
+			// ultimately send a final status code".
+			r := c.read(t, "POST")
+			if r.Status != 100 {
+				t.Fatalf("Expect: %s: want 100 first, got %s", value, r)
+			}
+			c.send(t, "hello")
+			r = c.read(t, "POST")
+			if r.Status != 200 {
+				t.Fatalf("Expect: %s: final response %s", value, r)
+			}
+			if e := r.echo(t); e.Body != "hello" {
+				t.Errorf("handler read %q", e.Body)
+			}
+		}
+	})
+	t.Run("no 100 when the handler does not read", func(t *testing.T) {
+		hs := startH1(t, Config{})
+		c := hs.dial(t)
+		c.send(t, "POST /noread HTTP/1.1\r\nHost: example.com\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+		if r := c.read(t, "POST"); r.Status != 200 || string(r.Body) != "not read" {
+			t.Errorf("want the final 200 and no 100, got %s", r)
+		}
+	})
+	t.Run("no 100 without a body", func(t *testing.T) {
+		// RFC 9110 §10.1.1: a server "MAY omit sending a 100 (Continue)
+		// response if it has already received some or all of the
+		// content": with Content-Length 0 there is nothing to wait for.
+		hs := startH1(t, Config{})
+		c := hs.dial(t)
+		c.send(t, h1Post("", "Content-Length: 0", "Expect: 100-continue"))
+		if r := c.read(t, "POST"); r.Status != 200 {
+			t.Errorf("want the final 200, got %s", r)
+		}
+	})
+	t.Run("no 100 before a 413", func(t *testing.T) {
+		// The declared body is over the limit: the final 413 comes
+		// without a 100, so the client never sends the body.
+		hs := startH1(t, Config{MaxBodyBytes: 1024})
+		c := hs.dial(t)
+		c.send(t, h1Post("", "Content-Length: 4096", "Expect: 100-continue"))
+		if r := c.read(t, "POST"); r.Status != 413 {
+			t.Errorf("want 413 and no 100, got %s", r)
+		}
+	})
+	t.Run("HTTP/1.0 expectation ignored", func(t *testing.T) {
+		// RFC 9110 §10.1.1: "A server that receives a 100-continue
+		// expectation in an HTTP/1.0 request MUST ignore that
+		// expectation."
+		hs := startH1(t, Config{})
+		c := hs.dial(t)
+		c.send(t, "POST /echo HTTP/1.0\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\nhello")
+		r := c.read(t, "POST")
+		if r.Status != 200 {
+			t.Fatalf("want 200 and no 100, got %s", r)
+		}
+		if e := r.echo(t); e.Body != "hello" {
+			t.Errorf("handler read %q", e.Body)
+		}
+	})
+	t.Run("unknown expectation", func(t *testing.T) {
+		// RFC 9110 §10.1.1: "A server that receives an Expect field value
+		// containing a member other than 100-continue MAY respond with a
+		// 417 (Expectation Failed) status code": databridge does, without
+		// calling the handler.
+		runH1(t, []h1Case{
+			{name: "foo", req: h1Post("hello", "Content-Length: 5", "Expect: foo"), want: []int{417}, noHandler: true},
+			{name: "100-continue plus foo", req: h1Post("hello", "Content-Length: 5", "Expect: 100-continue, foo"), want: []int{417}, noHandler: true},
+		})
+	})
+}
+
+// ---------------------------------------------------------------------
+// RFC 9112 §9.3.2: pipelining
+
+func TestRFC9112Pipelining(t *testing.T) {
+	// readEchoes reads one response per path and checks they answer
+	// those paths in order.
+	readEchoes := func(t *testing.T, c *h1Conn, methods []string, paths []string) []*h1Echo {
+		t.Helper()
+		var es []*h1Echo
+		for i, p := range paths {
+			r := c.read(t, methods[i])
+			if r.Status != 200 {
+				t.Fatalf("response %d: %s", i+1, r)
+			}
+			e := r.echo(t)
+			if e.Path != p {
+				t.Fatalf("response %d answers %s, want %s", i+1, e.Path, p)
+			}
+			es = append(es, e)
+		}
+		return es
+	}
+	// §9.3.2: a server "MUST send the corresponding responses in the same
+	// order that the requests were received."
+	t.Run("three GETs in one write", func(t *testing.T) {
+		c := startH1(t, Config{}).dial(t)
+		c.send(t, h1Get("/1")+h1Get("/2")+h1Get("/3"))
+		readEchoes(t, c, []string{"GET", "GET", "GET"}, []string{"/1", "/2", "/3"})
+	})
+	t.Run("GET, POST with a body, GET", func(t *testing.T) {
+		c := startH1(t, Config{}).dial(t)
+		c.send(t, h1Get("/1")+"POST /2 HTTP/1.1\r\nHost: example.com\r\nContent-Length: 11\r\n\r\nhello world"+h1Get("/3"))
+		es := readEchoes(t, c, []string{"GET", "POST", "GET"}, []string{"/1", "/2", "/3"})
+		if es[1].Body != "hello world" {
+			t.Errorf("POST body %q", es[1].Body)
+		}
+	})
+	t.Run("chunked POST between GETs", func(t *testing.T) {
+		c := startH1(t, Config{}).dial(t)
+		c.send(t, h1Get("/1")+"POST /2 HTTP/1.1\r\nHost: example.com\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nX-T: 1\r\n\r\n"+h1Get("/3"))
+		es := readEchoes(t, c, []string{"GET", "POST", "GET"}, []string{"/1", "/2", "/3"})
+		if es[1].Body != "hello" {
+			t.Errorf("POST body %q", es[1].Body)
+		}
+	})
+	t.Run("HEAD then GET", func(t *testing.T) {
+		// RFC 9110 §9.3.2: the HEAD response has no content, so the next
+		// response starts right after its header section.
+		c := startH1(t, Config{}).dial(t)
+		c.send(t, "HEAD /fixed HTTP/1.1\r\nHost: example.com\r\n\r\n"+h1Get("/fixed"))
+		head := c.read(t, "HEAD")
+		get := c.read(t, "GET")
+		if head.Status != 200 || get.Status != 200 || string(get.Body) != h1Fixed {
+			t.Errorf("HEAD %s; GET %s", head, get)
+		}
+	})
+	t.Run("extra CRLF after a POST body", func(t *testing.T) {
+		// RFC 9112 §2.2: HTTP/1.0 clients "might send an extra CRLF after
+		// a POST request"; the empty line before the next request-line is
+		// ignored.
+		c := startH1(t, Config{}).dial(t)
+		c.send(t, "POST /1 HTTP/1.1\r\nHost: example.com\r\nContent-Length: 2\r\n\r\nhi\r\n"+h1Get("/2"))
+		readEchoes(t, c, []string{"POST", "GET"}, []string{"/1", "/2"})
+	})
+	t.Run("twenty requests in one write", func(t *testing.T) {
+		c := startH1(t, Config{}).dial(t)
+		var req strings.Builder
+		var methods, paths []string
+		for i := range 20 {
+			p := "/" + strconv.Itoa(i)
+			req.WriteString(h1Get(p))
+			methods, paths = append(methods, "GET"), append(paths, p)
+		}
+		c.send(t, req.String())
+		readEchoes(t, c, methods, paths)
+	})
+}
+
+// ---------------------------------------------------------------------
+// RFC 9112 §9.3 (persistence) and §9.6 (tear-down)
+
+func TestRFC9112Persistence(t *testing.T) {
+	noClose := func(t *testing.T, r *h1Resp) {
+		if r.hasToken("connection", "close") {
+			t.Errorf("response closes a persistent connection: %s", r)
+		}
+	}
+	// RFC 9112 §9.6: "The server SHOULD send a "close" connection option
+	// in its final response on that connection."
+	sendsClose := func(t *testing.T, r *h1Resp) {
+		if !r.hasToken("connection", "close") {
+			t.Errorf("response to a closing request without connection: close: %s", r)
+		}
+	}
+	keepAlive := func(t *testing.T, r *h1Resp) {
+		if !r.hasToken("connection", "keep-alive") {
+			t.Errorf("HTTP/1.0 keep-alive response without connection: keep-alive: %s", r)
+		}
+	}
+	const after10 = "GET /after HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+	runH1(t, []h1Case{
+		// §9.3: "If the received protocol is HTTP/1.1 (or later), the
+		// connection will persist after the current response" (the runner
+		// then sends a second request on it).
+		{name: "HTTP/1.1 persists by default", req: h1Get("/k"), checkResp: noClose},
+		// §9.6: "A server that receives a "close" connection option MUST
+		// initiate closure of the connection after it sends the final
+		// response to the request that contained the "close" connection
+		// option. ... The server MUST NOT process any further requests
+		// received on that connection." The pipelined second request is
+		// never answered.
+		{name: "Connection: close", req: h1Get("/c", "Connection: close") + h1Get("/second"), close: true, checkResp: sendsClose},
+		// RFC 9110 §7.6.1: connection options are case-insensitive.
+		{name: "Connection: CLOSE", req: h1Get("/c", "Connection: CLOSE") + h1Get("/second"), close: true, checkResp: sendsClose},
+		{name: "close in a list", req: h1Get("/c", "Connection: keep-alive, close") + h1Get("/second"), close: true, checkResp: sendsClose},
+		{name: "close in a second field", req: h1Get("/c", "Connection: keep-alive", "Connection: close") + h1Get("/second"), close: true, checkResp: sendsClose},
+		{name: "close after a POST body", req: h1Post("hello", "Content-Length: 5", "Connection: close") + h1Get("/second"), close: true, checkResp: sendsClose, check: wantBody("hello")},
+		// §9.3: otherwise (HTTP/1.0 without keep-alive) "the connection
+		// will close after the current response".
+		{name: "HTTP/1.0 closes by default", req: "GET /a HTTP/1.0\r\n\r\nGET /second HTTP/1.0\r\n\r\n", close: true, checkResp: func(t *testing.T, r *h1Resp) {
+			if r.hasToken("connection", "keep-alive") {
+				t.Errorf("HTTP/1.0 response claims keep-alive: %s", r)
+			}
+		}},
+		// §9.3: "If the received protocol is HTTP/1.0, the "keep-alive"
+		// connection option is present, ... the connection will persist
+		// after the current response"; RFC 9112 §C.2.2 (keep-alive): the
+		// response says so.
+		{name: "HTTP/1.0 keep-alive", req: "GET /k HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", checkResp: keepAlive, after: after10},
+		{name: "HTTP/1.0 Keep-Alive", req: "GET /k HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", checkResp: keepAlive, after: after10},
+		{name: "HTTP/1.0 keep-alive POST", req: "POST /k HTTP/1.0\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nhi", checkResp: keepAlive, after: after10, check: wantBody("hi")},
+		{name: "HTTP/1.0 keep-alive and close", req: "GET /k HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\nGET /second HTTP/1.0\r\n\r\n", close: true},
+	})
+}
+
+// ---------------------------------------------------------------------
+// Response framing: RFC 9112 §4, §6.1, §6.3, §7.1; RFC 9110 §6.4.1,
+// §6.6.1, §8.6, §9.3.2
+
+// imfFixdate is RFC 9110 §5.6.7's IMF-fixdate.
+const imfFixdate = "Mon, 02 Jan 2006 15:04:05 GMT"
+
+// checkDate fails unless r has one Date field in IMF-fixdate, close to now.
+func checkDate(t *testing.T, r *h1Resp) {
+	t.Helper()
+	d := r.get("date")
+	tm, err := time.Parse(imfFixdate, d)
+	if err != nil || tm.Format(imfFixdate) != d {
+		t.Errorf("Date %q is not an IMF-fixdate (%v): %s", d, err, r)
+		return
+	}
+	if skew := time.Since(tm); skew < -3*time.Second || skew > 3*time.Second {
+		t.Errorf("Date %q is %v from now", d, skew)
+	}
+}
+
+func TestRFC9110ResponseFraming(t *testing.T) {
+	t.Run("Content-Length equals the body", func(t *testing.T) {
+		// RFC 9112 §6.3 rule 6, RFC 9110 §8.6.
+		c := startH1(t, Config{}).dial(t)
+		c.send(t, h1Get("/fixed"))
+		r := c.read(t, "GET")
+		if r.get("content-length") != strconv.Itoa(len(h1Fixed)) || string(r.Body) != h1Fixed || r.Chunked {
+			t.Errorf("response %s", r)
+		}
+		// RFC 9112 §4: the status-line of a response to HTTP/1.1.
+		if r.Proto != "HTTP/1.1" || r.Status != 200 {
+			t.Errorf("status-line %s %d", r.Proto, r.Status)
+		}
+	})
+	t.Run("HEAD", func(t *testing.T) {
+		// RFC 9110 §9.3.2: "The server SHOULD send the same header fields
+		// in response to a HEAD request as it would have sent if the
+		// request method had been GET"; §8.6: a server "MUST NOT send
+		// Content-Length in such a response unless its field value equals
+		// the decimal number of octets that would have been sent in the
+		// content of a response if the same request had used the GET
+		// method"; RFC 9112 §6.3 rule 1: no content follows.
+		c := startH1(t, Config{}).dial(t)
+		c.send(t, "HEAD /fixed HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n")
+		r := c.read(t, "HEAD")
+		if r.Status != 200 || r.get("content-length") != strconv.Itoa(len(h1Fixed)) {
+			t.Errorf("HEAD response %s, want Content-Length %d", r, len(h1Fixed))
+		}
+		assertClosed(t, c) // and no body bytes before the close
+	})
+	for _, code := range []int{204, 304} {
+		t.Run(strconv.Itoa(code), func(t *testing.T) {
+			// RFC 9110 §8.6: "A server MUST NOT send a Content-Length
+			// header field in any response with a status code of 1xx
+			// (Informational) or 204 (No Content)" (and for a 304 only the
+			// 200's length, which the engine does not know: none); RFC
+			// 9112 §6.1: no Transfer-Encoding in a 204; §6.3 rule 1: no
+			// content. The handler's body write is dropped.
+			c := startH1(t, Config{}).dial(t)
+			c.send(t, h1Get("/status/"+strconv.Itoa(code), "Connection: close"))
+			r := c.read(t, "GET")
+			if r.Status != code || r.has("content-length") || r.has("transfer-encoding") {
+				t.Errorf("response %s", r)
+			}
+			assertClosed(t, c) // no body bytes
+		})
+	}
+	t.Run("Date", func(t *testing.T) {
+		// RFC 9110 §6.6.1: "An origin server with a clock ... MUST generate
+		// a Date header field in all 2xx (Successful), 3xx (Redirection),
+		// and 4xx (Client Error) responses"; §5.6.7: "A sender MUST
+		// generate timestamps in the IMF-fixdate format". That includes
+		// the front's own 400 and 431.
+		for _, req := range []string{
+			h1Get("/fixed"),
+			h1Get("/status/404"),
+			"GET / HTTP/1.1\r\n\r\n", // 400: no Host
+			h1Get("/", strings.Split(strings.Repeat("X-E: 1\n", 101), "\n")[:101]...), // 431
+		} {
+			c := startH1(t, Config{}).dial(t)
+			c.send(t, req)
+			checkDate(t, c.read(t, "GET"))
+		}
+	})
+	t.Run("streamed response on HTTP/1.1 is chunked", func(t *testing.T) {
+		// RFC 9112 §6.3, §7.1: a response whose length is not known when
+		// its header is sent is chunked on HTTP/1.1, and decodes to the
+		// bytes written.
+		c := startH1(t, Config{}).dial(t)
+		c.send(t, h1Get("/stream"))
+		r := c.read(t, "GET")
+		if !r.Chunked || r.has("content-length") || string(r.Body) != "part1part2end" {
+			t.Errorf("streamed response %s (chunked %v)", r, r.Chunked)
+		}
+		// The connection persists after a chunked response.
+		c.send(t, h1Get("/after"))
+		if e := c.read(t, "GET").echo(t); e.Path != "/after" {
+			t.Errorf("next request answered for %s", e.Path)
+		}
+	})
+	for name, req := range map[string]string{
+		"plain":      "GET /stream HTTP/1.0\r\n\r\n",
+		"keep-alive": "GET /stream HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+	} {
+		t.Run("streamed response on HTTP/1.0 is close-delimited/"+name, func(t *testing.T) {
+			// RFC 9112 §6.1: "A server MUST NOT send a response containing
+			// Transfer-Encoding unless the corresponding request indicates
+			// HTTP/1.1 (or later minor revisions)": a streamed response to
+			// HTTP/1.0 is delimited by the close (§6.3 rule 8), even when
+			// the client asked for keep-alive.
+			c := startH1(t, Config{}).dial(t)
+			c.send(t, req)
+			r := c.read(t, "GET")
+			if r.has("transfer-encoding") || !r.CloseDelimited || string(r.Body) != "part1part2end" {
+				t.Errorf("streamed HTTP/1.0 response %s", r)
+			}
+		})
+	}
+}
+
+// ---------------------------------------------------------------------
+// Config.MaxRequestsPerConn; RFC 9112 §9.6
+
+func TestH1MaxRequestsPerConn(t *testing.T) {
+	cfg := Config{MaxRequestsPerConn: 3}
+	t.Run("sequential", func(t *testing.T) {
+		hs := startH1(t, cfg)
+		c := hs.dial(t)
+		for i := 1; i <= 3; i++ {
+			c.send(t, h1Get("/"+strconv.Itoa(i)))
+			r := c.read(t, "GET")
+			if r.Status != 200 {
+				t.Fatalf("request %d: %s", i, r)
+			}
+			// RFC 9112 §9.6: the server "SHOULD send a "close" connection
+			// option in its final response on that connection".
+			if closing := r.hasToken("connection", "close"); closing != (i == 3) {
+				t.Errorf("response %d: connection: close is %v: %s", i, closing, r)
+			}
+		}
+		assertClosed(t, c)
+	})
+	t.Run("pipelined", func(t *testing.T) {
+		// RFC 9112 §9.6: "A server that sends a "close" connection option
+		// MUST initiate closure of the connection after it sends the
+		// response containing the "close" connection option. The server
+		// MUST NOT process any further requests received on that
+		// connection."
+		hs := startH1(t, cfg)
+		c := hs.dial(t)
+		c.send(t, h1Get("/1")+h1Get("/2")+h1Get("/3")+h1Get("/4"))
+		for i := 1; i <= 3; i++ {
+			if r := c.read(t, "GET"); r.Status != 200 {
+				t.Fatalf("request %d: %s", i, r)
+			}
+		}
+		assertClosed(t, c)
+		if n := hs.calls.Load(); n != 3 {
+			t.Errorf("the handler ran %d times, want 3", n)
+		}
+	})
+}
+
+// ---------------------------------------------------------------------
+// The HTTP/2 connection preface with HTTP/2 off: RFC 9113 §3.4, RFC 9110
+// §15.6.6
+
+func TestH1Preface(t *testing.T) {
+	off := &Config{DisableHTTP2: true}
+	runH1(t, []h1Case{
+		// With HTTP/2 off the preface's request-line is an HTTP/2.0
+		// request: 505, or the connection closes without a response.
+		{name: "h2 preface with HTTP/2 off", cfg: off, req: "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", want: s505, orNone: true, close: true, noHandler: true},
+		{name: "preface request-line alone with HTTP/2 off", cfg: off, req: "PRI * HTTP/2.0\r\n\r\n", want: s505, orNone: true, close: true, noHandler: true},
+		// PRI is no HTTP/1.1 method for "*" (RFC 9112 §3.2.4).
+		{name: "PRI * HTTP/1.1", cfg: off, req: "PRI * HTTP/1.1\r\nHost: x\r\n\r\n", want: s400, close: true, noHandler: true},
+	})
+}
+
+// ---------------------------------------------------------------------
+// Timeouts (Config.ReadHeaderTimeout, IdleTimeout, ReadBodyTimeout,
+// WriteTimeout) and slowloris. RFC 9112 §9.5: a server may close an idle
+// or slow connection; §8: a request cut by a timeout is incomplete and
+// the connection closes.
+
+// waitEnd reads c until it ends (EOF, reset, or the deadline) and
+// returns when, and the bytes it read.
+func waitEnd(c *h1Conn, deadline time.Time) (time.Time, []byte, error) {
+	c.SetReadDeadline(deadline)
+	got, err := io.ReadAll(c.br)
+	if isReset(err) {
+		err = nil
+	}
+	return time.Now(), got, err
+}
+
+// checkTimeoutResponse accepts what a connection closed by a timeout
+// sent: nothing, or one response that is not a 2xx (a 408).
+func checkTimeoutResponse(t *testing.T, got []byte) {
+	t.Helper()
+	if len(got) == 0 {
+		return
+	}
+	r, err := readH1Response(bufio.NewReader(bytes.NewReader(got)), "GET")
+	if err != nil {
+		t.Errorf("bytes before the close: %q (%v)", got, err)
+		return
+	}
+	if r.Status != 408 && r.Status != 400 {
+		t.Errorf("timeout answered with %s, want nothing or a 408", r)
+	}
+}
+
+func TestH1ReadHeaderTimeout(t *testing.T) {
+	const timeout = 500 * time.Millisecond
+	t.Run("trickled header", func(t *testing.T) {
+		hs := startH1(t, Config{ReadHeaderTimeout: timeout})
+		c := hs.dial(t)
+		head := "GET / HTTP/1.1\r\nHost: example.com\r\nX-Slow: " + strings.Repeat("a", 60)
+		stop := make(chan struct{})
+		defer close(stop)
+		start := time.Now()
+		go func() { // one header byte per 100 ms, for at most 6 s
+			tick := time.NewTicker(100 * time.Millisecond)
+			defer tick.Stop()
+			for i := 0; i < len(head); i++ {
+				if _, err := c.Write([]byte{head[i]}); err != nil {
+					return
+				}
+				select {
+				case <-tick.C:
+				case <-stop:
+					return
+				}
+			}
+		}()
+		end, got, err := waitEnd(c, start.Add(4*time.Second))
+		if err != nil {
+			t.Fatalf("connection not closed %v after the first header byte: %v", end.Sub(start), err)
+		}
+		if d := end.Sub(start); d < timeout-100*time.Millisecond || d > timeout+time.Second {
+			t.Errorf("closed %v after the first byte, want about %v", d, timeout)
+		}
+		checkTimeoutResponse(t, got)
+		if hs.calls.Load() != 0 {
+			t.Error("the handler ran")
+		}
+	})
+	t.Run("nothing sent", func(t *testing.T) {
+		// Config: the timeout runs from the connection's accept.
+		hs := startH1(t, Config{ReadHeaderTimeout: timeout, IdleTimeout: timeout})
+		c := hs.dial(t)
+		start := time.Now()
+		end, got, err := waitEnd(c, start.Add(4*time.Second))
+		if err != nil || end.Sub(start) > timeout+time.Second {
+			t.Errorf("silent connection not closed after %v: %v", end.Sub(start), err)
+		}
+		checkTimeoutResponse(t, got)
+	})
+}
+
+func TestH1IdleTimeout(t *testing.T) {
+	const idle = 300 * time.Millisecond
+	hs := startH1(t, Config{IdleTimeout: idle})
+	c := hs.dial(t)
+	c.send(t, h1Get("/"))
+	if r := c.read(t, "GET"); r.Status != 200 || r.hasToken("connection", "close") {
+		t.Fatalf("response %s", r)
+	}
+	start := time.Now()
+	end, got, err := waitEnd(c, start.Add(4*time.Second))
+	if err != nil {
+		t.Fatalf("idle connection not closed after %v: %v", end.Sub(start), err)
+	}
+	if len(got) > 0 {
+		t.Errorf("idle close sent %q", got)
+	}
+	if d := end.Sub(start); d < idle-100*time.Millisecond || d > idle+time.Second {
+		t.Errorf("idle connection closed after %v, want about %v", d, idle)
+	}
+}
+
+func TestH1ReadBodyTimeout(t *testing.T) {
+	// RFC 9112 §6.3: if "the recipient times out before the indicated
+	// number of octets are received, the recipient MUST consider the
+	// message to be incomplete and close the connection."
+	const timeout = 300 * time.Millisecond
+	hs := startH1(t, Config{ReadBodyTimeout: timeout})
+	c := hs.dial(t)
+	c.send(t, h1Post("hello", "Content-Length: 10"))
+	start := time.Now()
+	end, got, err := waitEnd(c, start.Add(4*time.Second))
+	if err != nil || end.Sub(start) > timeout+time.Second {
+		t.Fatalf("stalled body: connection not closed after %v: %v", end.Sub(start), err)
+	}
+	checkTimeoutResponse(t, got)
+}
+
+func TestH1WriteTimeout(t *testing.T) {
+	const timeout = 500 * time.Millisecond
+	hs := startH1(t, Config{WriteTimeout: timeout})
+	// A client that never reads, with a small receive buffer.
+	d := net.Dialer{Timeout: time.Second, Control: func(_, _ string, rc syscall.RawConn) error {
+		return rc.Control(func(fd uintptr) {
+			syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
+		})
+	}}
+	nc, err := d.Dial("tcp", hs.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	base := ms.HeapInuse
+	var peak atomic.Uint64
+	sampling := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			if ms.HeapInuse > peak.Load() {
+				peak.Store(ms.HeapInuse)
+			}
+			select {
+			case <-tick.C:
+			case <-sampling:
+				return
+			}
+		}
+	}()
+
+	if _, err := io.WriteString(nc, h1Get("/big")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case took := <-hs.bigDone:
+		if took > timeout+2*time.Second {
+			t.Errorf("the handler's writes took %v with WriteTimeout %v", took, timeout)
+		}
+	case <-time.After(timeout + 3*time.Second):
+		t.Errorf("a handler writing 64 MiB to a client that never reads still runs %v after WriteTimeout %v", 3*time.Second, timeout)
+		nc.Close() // release the handler
+		select {
+		case <-hs.bigDone:
+		case <-time.After(5 * time.Second):
+		}
+	}
+	close(sampling)
+	<-sampled
+	if grew := int64(peak.Load()) - int64(base); grew > 8<<20 {
+		t.Errorf("heap in use grew by %d MiB while the handler wrote to a stuck client", grew>>20)
+	}
+}
+
+func TestH1Slowloris(t *testing.T) {
+	const (
+		n       = 200
+		timeout = 2 * time.Second
+		bound   = 1500 * time.Millisecond
+	)
+	hs := startH1(t, Config{ReadHeaderTimeout: timeout})
+	head := "GET / HTTP/1.1\r\nHost: example.com\r\nX-Slow: " + strings.Repeat("a", 40)
+	conns := make([]*h1Conn, n)
+	for i := range conns {
+		conns[i] = hs.dial(t)
+		conns[i].SetDeadline(time.Now().Add(timeout + bound + 3*time.Second))
+	}
+	start := time.Now()
+	ended := make([]time.Duration, n)
+	var wg sync.WaitGroup
+	for i, c := range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := io.Copy(io.Discard, c.br)
+			if err != nil && !isReset(err) {
+				ended[i] = -1 // the deadline: never closed
+				return
+			}
+			ended[i] = time.Since(start)
+		}()
+	}
+	stop := make(chan struct{})
+	trickled := make(chan struct{})
+	go func() { // one byte per 200 ms on every connection
+		defer close(trickled)
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for i := 0; i < len(head); i++ {
+			for _, c := range conns {
+				c.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
+				c.Write([]byte{head[i]})
+			}
+			select {
+			case <-tick.C:
+			case <-stop:
+				return
+			}
+		}
+	}()
+
+	// A normal client is served at once while they trickle.
+	for range 3 {
+		c := hs.dial(t)
+		begin := time.Now()
+		c.send(t, h1Get("/fixed"))
+		r := c.read(t, "GET")
+		if took := time.Since(begin); r.Status != 200 || took > time.Second {
+			t.Errorf("normal request during slowloris: %d after %v", r.Status, took)
+		}
+		c.Close()
+	}
+
+	wg.Wait()
+	close(stop)
+	<-trickled
+	late := 0
+	var worst time.Duration
+	for _, d := range ended {
+		if d < 0 || d > timeout+bound {
+			late++
+		}
+		worst = max(worst, d)
+	}
+	if late > 0 {
+		t.Errorf("%d of %d slowloris connections not closed within ReadHeaderTimeout %v + %v (latest %v)", late, n, timeout, bound, worst)
+	}
+	if hs.calls.Load() != 3 {
+		t.Errorf("handler ran %d times, want 3 (the normal requests)", hs.calls.Load())
+	}
 }
