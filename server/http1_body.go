@@ -227,15 +227,16 @@ func validChunkExt(b []byte) bool {
 	}
 	token := func() bool {
 		j := i
-		for i < len(b) && isTchar(b[i]) {
+		for i < len(b) && tcharByte(b[i]) {
 			i++
 		}
 		return i > j
 	}
 	for {
+		j := i
 		ws()
 		if i == len(b) {
-			return true
+			return i == j // BWS only before a ";"
 		}
 		if b[i] != ';' {
 			return false

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -179,6 +180,21 @@ func (c *conn) serveOne() bool {
 	if r.Close {
 		c.closeAfter = true
 	}
+	if r.Body != NoBody && c.body.err != nil && c.w.untouched() {
+		// The body failed and the handler had no answer (pyroute writes
+		// nothing then): the front answers, and the connection closes.
+		c.closeAfter = true
+		switch err := c.body.err; {
+		case errors.Is(err, ErrBadFraming):
+			WriteError(&c.w, http.StatusBadRequest, err.Error())
+		case errors.Is(err, ErrBodyTooLarge):
+			WriteError(&c.w, http.StatusRequestEntityTooLarge, MsgBodyTooLarge)
+		case isDeadlineErr(err):
+			WriteError(&c.w, http.StatusRequestTimeout, "request body timeout")
+		default:
+			return false // the client is gone
+		}
+	}
 	if r.Body != NoBody {
 		ok, err := c.body.drain()
 		if !ok {
@@ -252,7 +268,7 @@ func (c *conn) readHead() (*parseError, error) {
 			continue
 		}
 		if err != nil && len(pk) < 2 {
-			if isTimeout(err) && len(pk) > 0 {
+			if isDeadlineErr(err) && len(pk) > 0 {
 				return c.timeout()
 			}
 			return nil, err
@@ -274,13 +290,16 @@ func (c *conn) readHead() (*parseError, error) {
 			continue
 		}
 		if err != nil {
-			if isTimeout(err) {
+			if isDeadlineErr(err) {
 				return c.timeout()
 			}
 			return nil, err
 		}
 		line := c.head[lineStart:]
-		if len(line) == 1 || len(line) == 2 && line[0] == '\r' {
+		if len(line) < 2 || line[len(line)-2] != '\r' || bytes.IndexByte(line[:len(line)-2], '\r') >= 0 {
+			return errBadLineEnd, nil // a bare LF, or a bare CR
+		}
+		if len(line) == 2 {
 			return nil, nil
 		}
 		lines++
@@ -305,7 +324,7 @@ func requestLineTooLong(line []byte, cfg *Config) *parseError {
 			}
 			return errHeaderTooLarge
 		}
-		if !isTchar(b) {
+		if !tcharByte(b) {
 			return errBadMethod
 		}
 		if i > maxMethodAndVersion {
@@ -321,7 +340,7 @@ func (c *conn) timeout() (*parseError, error) {
 	return errTimeout, nil
 }
 
-func isTimeout(err error) bool {
+func isDeadlineErr(err error) bool {
 	return errors.Is(err, os.ErrDeadlineExceeded)
 }
 
@@ -351,6 +370,10 @@ const lingerTime = 500 * time.Millisecond
 // preface serves a connection that opened with the HTTP/2 preface's
 // request line: the rest of the preface must follow.
 func (c *conn) preface() bool {
+	if c.s.h2 == nil || c.nreq > 0 {
+		c.reject(errH2Preface)
+		return false
+	}
 	pk, err := c.br.Peek(6)
 	if err != nil || string(pk) != "SM\r\n\r\n" || c.s.h2 == nil || c.nreq > 0 {
 		if err == nil || len(pk) > 0 {

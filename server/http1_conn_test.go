@@ -463,9 +463,9 @@ func TestH1Shutdown(t *testing.T) {
 	waitClosed(t, s.Done(), 3*time.Second, "Done")
 }
 
-// TestH1Slowloris: 500 connections that send a header byte a second do
+// TestH1SlowHeaders: 500 connections that send a header byte a second do
 // not delay a normal client, and are closed at the header timeout.
-func TestH1Slowloris(t *testing.T) {
+func TestH1SlowHeaders(t *testing.T) {
 	if testing.Short() {
 		t.Skip("slow")
 	}

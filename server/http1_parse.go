@@ -140,10 +140,10 @@ func init() {
 	}
 }
 
-func isTchar(b byte) bool { return chars[b]&cTchar != 0 }
+func tcharByte(b byte) bool { return chars[b]&cTchar != 0 }
 
 // isToken reports whether s is 1*tchar.
-func isToken(s []byte) bool {
+func tokenBytes(s []byte) bool {
 	if len(s) == 0 {
 		return false
 	}
@@ -604,7 +604,7 @@ func parseHead(r *Request, info *headInfo, head []byte, cfg *Config, pathBuf *[]
 							break
 						}
 					}
-					if !isToken(coding) {
+					if !tokenBytes(coding) {
 						bad = errBadTE
 						return
 					}

@@ -55,6 +55,11 @@ func (w *h1Writer) reset(c *conn, head bool) {
 
 func (w *h1Writer) Header() *Header { return &w.header }
 
+// untouched reports whether the handler wrote nothing: no status, no body.
+func (w *h1Writer) untouched() bool {
+	return w.status == 0 && !w.sent && !w.done && len(w.buf) == 0
+}
+
 func (w *h1Writer) WriteHeader(status int) {
 	if w.status == 0 {
 		w.status = status
