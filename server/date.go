@@ -15,9 +15,8 @@ type dateValue struct {
 
 var cachedDate atomic.Pointer[dateValue]
 
-// appendDate appends the current date in http.TimeFormat.
-func appendDate(b []byte) []byte {
-	now := time.Now()
+// appendDate appends now in http.TimeFormat.
+func appendDate(b []byte, now time.Time) []byte {
 	sec := now.Unix()
 	d := cachedDate.Load()
 	if d == nil || d.sec != sec {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"net/netip"
 	"unsafe"
 )
@@ -727,21 +728,15 @@ func parseContentLength(v []byte) (int64, bool) {
 // nextLine returns the first line of b without its CRLF, and the rest.
 // The reader guarantees that b ends in a line feed.
 func nextLine(b []byte) (line, rest []byte, err *parseError) {
-	for i, c := range b {
-		if c == '\n' {
-			if i == 0 || b[i-1] != '\r' {
-				return nil, nil, errBadLineEnd
-			}
-			line = b[:i-1]
-			for _, c := range line {
-				if c == '\r' {
-					return nil, nil, errBadLineEnd
-				}
-			}
-			return line, b[i+1:], nil
-		}
+	i := bytes.IndexByte(b, '\n')
+	if i <= 0 || b[i-1] != '\r' {
+		return nil, nil, errBadLineEnd
 	}
-	return nil, nil, errBadLineEnd
+	line = b[:i-1]
+	if bytes.IndexByte(line, '\r') >= 0 {
+		return nil, nil, errBadLineEnd
+	}
+	return line, b[i+1:], nil
 }
 
 // unhex is the value of a hex digit.

@@ -28,6 +28,7 @@ type h1Writer struct {
 	hijacked  bool
 	err       error // a write failed: the connection is closed after
 	handlerCL string
+	now       time.Time // when the head was made: the write deadline starts there
 	bufs      net.Buffers
 	bufsArr   [2][]byte
 }
@@ -51,6 +52,7 @@ func (w *h1Writer) reset(c *conn, head bool) {
 	w.sent, w.streaming, w.chunked, w.done, w.hijacked = false, false, false, false, false
 	w.err = nil
 	w.handlerCL = ""
+	w.now = time.Time{}
 }
 
 func (w *h1Writer) Header() *Header { return &w.header }
@@ -246,7 +248,8 @@ func (w *h1Writer) appendHead(b []byte, length int64) []byte {
 	status := w.status
 	b = appendStatusLine(b, status)
 	b = append(b, "Date: "...)
-	b = appendDate(b)
+	w.now = time.Now()
+	b = appendDate(b, w.now)
 	b = append(b, '\r', '\n')
 	handlerLength := ""
 	for _, f := range w.header.fields {
@@ -369,7 +372,7 @@ func (w *h1Writer) write(b []byte) error {
 		return w.err
 	}
 	c := w.c
-	c.nc.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
+	c.nc.SetWriteDeadline(w.deadlineNow().Add(c.s.cfg.WriteTimeout))
 	if _, err := c.nc.Write(b); err != nil {
 		w.err = err
 		c.closeAfter = true
@@ -378,13 +381,22 @@ func (w *h1Writer) write(b []byte) error {
 	return nil
 }
 
+// deadlineNow is the head's time for the write that follows it, else now.
+func (w *h1Writer) deadlineNow() time.Time {
+	if t := w.now; !t.IsZero() {
+		w.now = time.Time{}
+		return t
+	}
+	return time.Now()
+}
+
 // writev writes a and b in one writev under the write timeout.
 func (w *h1Writer) writev(a, b []byte) error {
 	if w.err != nil {
 		return w.err
 	}
 	c := w.c
-	c.nc.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
+	c.nc.SetWriteDeadline(w.deadlineNow().Add(c.s.cfg.WriteTimeout))
 	w.bufsArr[0], w.bufsArr[1] = a, b
 	w.bufs = w.bufsArr[:2]
 	_, err := w.bufs.WriteTo(c.nc)
