@@ -20,7 +20,8 @@ import (
 //   - HTTP/1.2 to HTTP/1.9 are served as HTTP/1.1 (RFC 9110 §2.5: a
 //     higher minor version of a major version we implement); any other
 //     version than 1.x is 505;
-//   - CONNECT is answered 501 (this origin server implements no tunnel);
+//   - CONNECT is answered 501 (this origin server implements no tunnel),
+//     or 400 when its target is not in authority-form;
 //   - two Content-Length fields are rejected (400) even with one value,
 //     and so is a list value ("5, 5");
 //   - an empty Host value is rejected (400), as is a Host that is not
@@ -28,7 +29,9 @@ import (
 //   - OPTIONS * is answered by the front itself (200, no body), as
 //     net/http does;
 //   - a bad %-escape is rejected in the path only; the query is passed
-//     as sent (RFC 3986 characters only).
+//     as sent (RFC 3986 characters only);
+//   - a host (Host, or the absolute-form's authority) may not be
+//     pct-encoded: a reg-name of DNS characters, an IPv4 or an IP-literal.
 
 // parseError is the status a rejected request head is answered with.
 type parseError struct {
@@ -243,6 +246,11 @@ func parseRequestLine(r *Request, info *headInfo, line []byte, cfg *Config) *par
 	r.Target = bstr(target)
 	r.ProtoMajor, r.ProtoMinor = major, minor
 	if string(method) == "CONNECT" {
+		// CONNECT takes the authority-form only (RFC 9110 §9.3.6); it is
+		// well-formed but not implemented by this origin server.
+		if !isHostPort(target) {
+			return errBadTarget
+		}
 		return errConnect
 	}
 	switch {
@@ -382,11 +390,10 @@ func isHostPort(b []byte) bool {
 		if len(host) == 0 {
 			return false
 		}
-		for i, c := range host {
-			if chars[c]&cRegName == 0 {
-				return false
-			}
-			if c == '%' && (i+2 >= len(host) || chars[host[i+1]]&cHex == 0 || chars[host[i+2]]&cHex == 0) {
+		for _, c := range host {
+			// A host is a DNS name or an address (RFC 9110 §4.3.2):
+			// no pct-encoding, which net/url refuses in most cases too.
+			if chars[c]&cRegName == 0 || c == '%' {
 				return false
 			}
 		}

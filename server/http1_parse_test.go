@@ -90,6 +90,7 @@ func TestParseStatus(t *testing.T) {
 		{"absolute-form other scheme", "GET ftp://example.org/ HTTP/1.1\r\n" + h + "\r\n", 400},
 		{"authority-form GET", "GET example.org:443 HTTP/1.1\r\n" + h + "\r\n", 400},
 		{"CONNECT", "CONNECT example.org:443 HTTP/1.1\r\n" + h + "\r\n", 501},
+		{"CONNECT origin-form", "CONNECT / HTTP/1.1\r\n" + h + "\r\n", 400},
 		{"target too long", "GET /" + long + " HTTP/1.1\r\n" + h + "\r\n", 414},
 		{"target at the limit", "GET /" + long[1:] + " HTTP/1.1\r\n" + h + "\r\n", 0},
 
