@@ -51,6 +51,9 @@ type conn struct {
 	nreq       int
 }
 
+// maxKeptHead bounds the head buffer a connection keeps between requests.
+const maxKeptHead = 16 << 10
+
 // readBufferSize is the connection's bufio.Reader size: header lines
 // longer than it are read in pieces.
 const readBufferSize = 8 << 10
@@ -121,6 +124,9 @@ func (c *conn) serveOne() bool {
 		return false
 	}
 
+	if cap(c.head) > maxKeptHead {
+		c.head = nil // one large head does not stay with the connection
+	}
 	r := &c.req
 	hdr, pv := r.Header, r.PathValues
 	hdr.Reset()

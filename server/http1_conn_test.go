@@ -317,6 +317,10 @@ func TestH1Writer(t *testing.T) {
 		"/inject":    func(w ResponseWriter, r *Request) { w.Header().Add("x-a", "1\r\nx-b: 2"); w.Send(200, nil) },
 		"/close":     func(w ResponseWriter, r *Request) { r.Close = true; w.Send(200, nil) },
 		"/204":       func(w ResponseWriter, r *Request) { w.Send(204, []byte("dropped")) },
+		"/date": func(w ResponseWriter, r *Request) {
+			w.Header().Add("date", "Thu, 01 Jan 1970 00:00:00 GMT")
+			w.Send(200, nil)
+		},
 	}
 	h := HandlerFunc(func(w ResponseWriter, r *Request) { handlers[r.Path](w, r) })
 	logs := captureLog(t)
@@ -357,6 +361,10 @@ func TestH1Writer(t *testing.T) {
 	raw, r = get("/inject", "HTTP/1.1")
 	if r[0].Header.Get("X-A") != "1  x-b: 2" || r[0].Header.Get("X-B") != "" {
 		t.Errorf("header injection: %q", raw)
+	}
+	raw, r = get("/date", "HTTP/1.1")
+	if d := r[0].Header.Values("Date"); len(d) != 1 || d[0] != "Thu, 01 Jan 1970 00:00:00 GMT" {
+		t.Errorf("handler's Date: %q", raw)
 	}
 	raw, r = get("/close", "HTTP/1.1")
 	if len(r) != 1 || !r[0].Close {

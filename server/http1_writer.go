@@ -247,10 +247,12 @@ func (w *h1Writer) invalidStatus() {
 func (w *h1Writer) appendHead(b []byte, length int64) []byte {
 	status := w.status
 	b = appendStatusLine(b, status)
-	b = append(b, "Date: "...)
 	w.now = time.Now()
-	b = appendDate(b, w.now)
-	b = append(b, '\r', '\n')
+	if !w.hasDate() {
+		b = append(b, "Date: "...)
+		b = appendDate(b, w.now)
+		b = append(b, '\r', '\n')
+	}
 	handlerLength := ""
 	for _, f := range w.header.fields {
 		switch len(f.Name) {
@@ -309,6 +311,16 @@ func (w *h1Writer) appendHead(b []byte, length int64) []byte {
 		b = append(b, "Connection: keep-alive\r\n"...)
 	}
 	return append(b, '\r', '\n')
+}
+
+// hasDate reports whether the handler set its own Date field.
+func (w *h1Writer) hasDate() bool {
+	for i := range w.header.fields {
+		if n := w.header.fields[i].Name; len(n) == 4 && eqFoldString(n, "date") {
+			return true
+		}
+	}
+	return false
 }
 
 // validFieldName reports whether s is a token.
