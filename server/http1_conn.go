@@ -389,8 +389,8 @@ func (c *conn) preface() bool {
 	}
 	c.br.Discard(6)
 	rest, _ := c.br.Peek(c.br.Buffered())
-	pre := make([]byte, 0, len(h2Preface)+len(rest))
-	pre = append(append(pre, h2Preface...), rest...)
+	pre := make([]byte, 0, len(h2ClientPreface)+len(rest))
+	pre = append(append(pre, h2ClientPreface...), rest...)
 	c.handOver()
 	c.s.h2.serveConn(c.nc, pre)
 	return false

@@ -118,7 +118,7 @@ func TestH1Rejections(t *testing.T) {
 		{"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", "HTTP/1.1 501 Not Implemented\r\n"},
 		{"POST / HTTP/1.1\r\nHost: a\r\nExpect: nothing\r\n\r\n", "HTTP/1.1 417 Expectation Failed\r\n"},
 		{"CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", "HTTP/1.1 501 Not Implemented\r\n"},
-		{h2Preface, "HTTP/1.1 505 HTTP Version Not Supported\r\n"},
+		{h2ClientPreface, "HTTP/1.1 505 HTTP Version Not Supported\r\n"},
 		{"GET /" + strings.Repeat("a", 20000) + " HTTP/1.1\r\nHost: a\r\n\r\n", "HTTP/1.1 414 Request URI Too Long\r\n"},
 		{"GET / HTTP/1.1\r\nHost: a\r\nX: " + strings.Repeat("a", 70000) + "\r\n\r\n", "HTTP/1.1 431 Request Header Fields Too Large\r\n"},
 	} {

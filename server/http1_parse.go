@@ -186,8 +186,8 @@ func eqFold(b []byte, s string) bool {
 	return true
 }
 
-// h2Preface is the HTTP/2 client connection preface (RFC 9113 §3.4).
-const h2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+// h2ClientPreface is the HTTP/2 client connection preface (RFC 9113 §3.4).
+const h2ClientPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
 // parseRequestLine parses line (without its CRLF) into r.
 func parseRequestLine(r *Request, info *headInfo, line []byte, cfg *Config) *parseError {

@@ -57,7 +57,7 @@ func TestParseStatus(t *testing.T) {
 		{"HTTP/3.0", "GET / HTTP/3.0\r\n" + h + "\r\n", 505},
 		{"HTTP/0.9", "GET / HTTP/0.9\r\n" + h + "\r\n", 505},
 		{"HTTP/1.2 served as 1.1", "GET / HTTP/1.2\r\n" + h + "\r\n", 0},
-		{"h2 preface (the connection answers)", h2Preface, 0},
+		{"h2 preface (the connection answers)", h2ClientPreface, 0},
 		{"bare LF request line", "GET / HTTP/1.1\n" + h + "\r\n", 400},
 		{"bare CR request line", "GET / HTTP/1.1\r" + h + "\r\n", 400},
 		{"CR inside request line", "GET /\r HTTP/1.1\r\n" + h + "\r\n", 400},
