@@ -317,6 +317,7 @@ func TestH1Writer(t *testing.T) {
 		"/inject":    func(w ResponseWriter, r *Request) { w.Header().Add("x-a", "1\r\nx-b: 2"); w.Send(200, nil) },
 		"/close":     func(w ResponseWriter, r *Request) { r.Close = true; w.Send(200, nil) },
 		"/204":       func(w ResponseWriter, r *Request) { w.Send(204, []byte("dropped")) },
+		"/connclose": func(w ResponseWriter, r *Request) { w.Header().Add("connection", "close"); w.Send(200, nil) },
 		"/date": func(w ResponseWriter, r *Request) {
 			w.Header().Add("date", "Thu, 01 Jan 1970 00:00:00 GMT")
 			w.Send(200, nil)
@@ -365,6 +366,10 @@ func TestH1Writer(t *testing.T) {
 	raw, r = get("/date", "HTTP/1.1")
 	if d := r[0].Header.Values("Date"); len(d) != 1 || d[0] != "Thu, 01 Jan 1970 00:00:00 GMT" {
 		t.Errorf("handler's Date: %q", raw)
+	}
+	raw, r = get("/connclose", "HTTP/1.1")
+	if len(r) != 1 || strings.Count(strings.ToLower(raw), "connection: close") != 1 {
+		t.Errorf("handler's Connection: close: %q", raw)
 	}
 	raw, r = get("/close", "HTTP/1.1")
 	if len(r) != 1 || !r[0].Close {

@@ -254,6 +254,7 @@ func (w *h1Writer) appendHead(b []byte, length int64) []byte {
 		b = append(b, '\r', '\n')
 	}
 	handlerLength := ""
+	saidClose := false // the handler's Connection field has close
 	for _, f := range w.header.fields {
 		switch len(f.Name) {
 		case 14:
@@ -270,6 +271,7 @@ func (w *h1Writer) appendHead(b []byte, length int64) []byte {
 				forListString(f.Value, func(el string) {
 					if eqFoldString(el, "close") {
 						w.c.closeAfter = true
+						saidClose = true
 					}
 				})
 			}
@@ -305,6 +307,7 @@ func (w *h1Writer) appendHead(b []byte, length int64) []byte {
 		c.closeAfter = true
 	}
 	switch {
+	case saidClose:
 	case c.closeAfter:
 		b = append(b, "Connection: close\r\n"...)
 	case c.req.ProtoMinor == 0:
