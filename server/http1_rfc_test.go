@@ -2050,7 +2050,8 @@ func TestH1Slowloris(t *testing.T) {
 	}
 	stop := make(chan struct{})
 	trickled := make(chan struct{})
-	go func() { // one byte per 200 ms on every connection
+	warm := make(chan struct{}) // every connection has sent 3 bytes
+	go func() {                 // one byte per 200 ms on every connection
 		defer close(trickled)
 		tick := time.NewTicker(200 * time.Millisecond)
 		defer tick.Stop()
@@ -2058,6 +2059,9 @@ func TestH1Slowloris(t *testing.T) {
 			for _, c := range conns {
 				c.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
 				c.Write([]byte{head[i]})
+			}
+			if i == 2 {
+				close(warm)
 			}
 			select {
 			case <-tick.C:
@@ -2068,6 +2072,11 @@ func TestH1Slowloris(t *testing.T) {
 	}()
 
 	// A normal client is served at once while they trickle.
+	select {
+	case <-warm:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the trickle did not start")
+	}
 	for range 3 {
 		c := hs.dial(t)
 		begin := time.Now()
