@@ -51,8 +51,30 @@ type conn struct {
 	nreq       int
 }
 
-// maxKeptHead bounds the head buffer a connection keeps between requests.
-const maxKeptHead = 16 << 10
+// maxIdleBuffer bounds each buffer an idle connection keeps: a large
+// request head or response does not stay pinned to a kept-alive
+// connection (10,000 idle connections hold about 10 KB each).
+const maxIdleBuffer = 4 << 10
+
+// dropLargeBuffers lets the buffers over maxIdleBuffer go while the
+// connection waits for its next request.
+func (c *conn) dropLargeBuffers() {
+	if cap(c.head) > maxIdleBuffer {
+		c.head = nil
+	}
+	if cap(c.pathBuf) > maxIdleBuffer {
+		c.pathBuf = nil
+	}
+	if cap(c.wbuf) > maxIdleBuffer {
+		c.wbuf = nil
+	}
+	if cap(c.w.buf) > maxIdleBuffer {
+		c.w.buf = nil
+	}
+	if cap(c.req.Header.fields) > 2*DefaultMaxHeaderFields {
+		c.req.Header.fields = nil
+	}
+}
 
 // readBufferSize is the connection's bufio.Reader size: header lines
 // longer than it are read in pieces.
@@ -106,6 +128,7 @@ func (c *conn) serveOne() bool {
 	cfg := &s.cfg
 	if c.nreq > 0 {
 		if c.br.Buffered() == 0 {
+			c.dropLargeBuffers()
 			c.nc.SetReadDeadline(time.Now().Add(cfg.IdleTimeout))
 			if !s.setState(c, stateIdle) {
 				return false
@@ -124,9 +147,6 @@ func (c *conn) serveOne() bool {
 		return false
 	}
 
-	if cap(c.head) > maxKeptHead {
-		c.head = nil // one large head does not stay with the connection
-	}
 	r := &c.req
 	hdr, pv := r.Header, r.PathValues
 	hdr.Reset()

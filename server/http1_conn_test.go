@@ -569,3 +569,46 @@ func TestH1TLS(t *testing.T) {
 		t.Errorf("TLS: %q over %s", body, resp.Proto)
 	}
 }
+
+// TestH1IdleBuffers: a connection waiting for its next request does not
+// keep the buffers of a large response.
+func TestH1IdleBuffers(t *testing.T) {
+	big := make([]byte, 60<<10)
+	h := HandlerFunc(func(w ResponseWriter, r *Request) { w.Write(big) })
+	s, err := Listen(h, Config{}, "127.0.0.1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Serve()
+	defer s.Shutdown(time.Second)
+	c, err := net.Dial("tcp", s.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(3 * time.Second))
+	io.WriteString(c, "GET /"+strings.Repeat("a", 8000)+" HTTP/1.1\r\nHost: a\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := io.ReadAll(resp.Body); len(b) != len(big) {
+		t.Fatalf("body of %d bytes", len(b))
+	}
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		s.mu.Lock()
+		held := -1
+		for c := range s.conns {
+			if c.state == stateIdle {
+				held = cap(c.head) + cap(c.wbuf) + cap(c.w.buf) + cap(c.pathBuf)
+			}
+		}
+		s.mu.Unlock()
+		if held >= 0 && held <= 4*maxIdleBuffer {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("idle connection holds %d bytes of buffers", held)
+		}
+	}
+}
