@@ -31,7 +31,19 @@ import (
 //   - a bad %-escape is rejected in the path only; the query is passed
 //     as sent (RFC 3986 characters only);
 //   - a host (Host, or the absolute-form's authority) may not be
-//     pct-encoded: a reg-name of DNS characters, an IPv4 or an IP-literal.
+//     pct-encoded: a reg-name of DNS characters, an IPv4 or an IP-literal;
+//   - every rejection closes the connection (after a lingering close, so
+//     that the client reads the answer), 501 included;
+//   - a header that does not arrive within ReadHeaderTimeout gets 408
+//     when some of it came, else the connection just closes.
+//
+// Bodies (http1_body.go, http1_conn.go): a body the handler left unread
+// is drained up to 256 KiB to keep the connection, else it closes; with
+// Expect: 100-continue and no 100 sent (the handler answered without
+// reading) the connection always closes, since the client may or may not
+// send the body; a body failure the handler did not answer (pyroute
+// writes nothing then) is answered by the front: 400 for bad framing, 413,
+// 408 for the body timeout.
 
 // parseError is the status a rejected request head is answered with.
 type parseError struct {
