@@ -24,6 +24,49 @@ func (c *memConn) SetDeadline(t time.Time) error      { return nil }
 func (c *memConn) SetReadDeadline(t time.Time) error  { return nil }
 func (c *memConn) SetWriteDeadline(t time.Time) error { return nil }
 
+// benchConn returns a connection of s that reads req over and over.
+func benchConn(b *testing.B, h Handler, req string) (*conn, *memConn) {
+	s := &Server{cfg: Config{}.withDefaults(), h: h, conns: map[*conn]struct{}{}}
+	mc := &memConn{req: []byte(req)}
+	c := &conn{s: s, nc: mc, raw: mc, remote: "127.0.0.1:1", local: "127.0.0.1:2"}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	c.br = bufio.NewReaderSize(mc, readBufferSize)
+	s.track(c)
+	return c, mc
+}
+
+// BenchmarkHTTP1Post reads a Content-Length and a chunked body with
+// ReadBody into a reused buffer, as pyroute does.
+func BenchmarkHTTP1Post(b *testing.B) {
+	for _, tt := range []struct{ name, req string }{
+		{"content-length", "POST /users HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: 25\r\n\r\n{\"name\":\"alice\",\"age\":30}"},
+		{"chunked", "POST /users HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n{\"name\":\"alice\",\r\n9\r\n\"age\":30}\r\n0\r\n\r\n"},
+	} {
+		b.Run(tt.name, func(b *testing.B) {
+			var buf []byte
+			h := HandlerFunc(func(w ResponseWriter, r *Request) {
+				var err error
+				buf, err = ReadBody(r, r.BodyLimit, buf)
+				if err != nil || len(buf) != 25 || r.Method != "POST" {
+					b.Fatalf("body %q: %v", buf, err)
+				}
+				w.Send(201, buf)
+			})
+			c, _ := benchConn(b, h, tt.req)
+			if !c.serveOne() {
+				b.Fatal("the connection closed")
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if !c.serveOne() {
+					b.Fatal("the connection closed")
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkHTTP1Hello serves a GET with a few header fields and a small
 // body sent with Send, through the connection loop, over an in-memory
 // connection: parse, handler, response, one write.
@@ -33,12 +76,7 @@ func BenchmarkHTTP1Hello(b *testing.B) {
 		w.Header().Add("content-type", "text/plain")
 		w.Send(200, hello)
 	})
-	s := &Server{cfg: Config{}.withDefaults(), h: h, conns: map[*conn]struct{}{}}
-	mc := &memConn{req: []byte("GET /hello?name=x HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: wrk\r\nAccept: */*\r\nAccept-Encoding: gzip, deflate\r\nConnection: keep-alive\r\n\r\n")}
-	c := &conn{s: s, nc: mc, raw: mc, remote: "127.0.0.1:1", local: "127.0.0.1:2"}
-	c.ctx, c.cancel = context.WithCancel(context.Background())
-	c.br = bufio.NewReaderSize(mc, readBufferSize)
-	s.track(c)
+	c, mc := benchConn(b, h, "GET /hello?name=x HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: wrk\r\nAccept: */*\r\nAccept-Encoding: gzip, deflate\r\nConnection: keep-alive\r\n\r\n")
 	if !c.serveOne() {
 		b.Fatal("the connection closed")
 	}
