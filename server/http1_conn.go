@@ -20,6 +20,7 @@ import (
 const (
 	stateIdle = iota
 	stateActive
+	stateH2 // handed to the HTTP/2 front, which stops it gracefully (GOAWAY)
 )
 
 // conn is one HTTP/1.x connection and everything it reuses from one
@@ -104,6 +105,9 @@ func (c *conn) serve(accepted time.Time) {
 		c.isTLS = true
 		c.tlsState = tc.ConnectionState()
 		if c.tlsState.NegotiatedProtocol == "h2" && s.h2 != nil {
+			if !s.setState(c, stateH2) {
+				return
+			}
 			c.handOver()
 			s.h2.serveConn(tc, nil)
 			return
@@ -408,6 +412,9 @@ func (c *conn) preface() bool {
 		return false
 	}
 	c.br.Discard(6)
+	if !c.s.setState(c, stateH2) {
+		return false
+	}
 	rest, _ := c.br.Peek(c.br.Buffered())
 	pre := make([]byte, 0, len(h2ClientPreface)+len(rest))
 	pre = append(append(pre, h2ClientPreface...), rest...)

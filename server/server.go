@@ -194,6 +194,13 @@ func (s *Server) Shutdown(timeout time.Duration) {
 		}
 		<-s.acceptDone
 		deadline := time.Now().Add(timeout)
+		if sh, ok := any(s.h2).(h2Shutdowner); ok && s.h2 != nil {
+			// The HTTP/2 front sends GOAWAY and lets its streams finish;
+			// its connections leave s.conns as they end.
+			ctx, cancel := context.WithDeadline(context.Background(), deadline)
+			defer cancel()
+			go sh.shutdown(ctx)
+		}
 		for poll := time.Millisecond; ; {
 			if s.closeIdle() == 0 {
 				break
@@ -210,6 +217,11 @@ func (s *Server) Shutdown(timeout time.Duration) {
 		}
 		s.cancel()
 	}()
+}
+
+// h2Shutdowner is the graceful stop of the HTTP/2 front, when it has one.
+type h2Shutdowner interface {
+	shutdown(ctx context.Context) error
 }
 
 // closeIdle closes the idle connections and returns how many remain.
