@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 )
 
@@ -20,7 +21,8 @@ import (
 const (
 	stateIdle = iota
 	stateActive
-	stateH2 // handed to the HTTP/2 front, which stops it gracefully (GOAWAY)
+	stateH2     // handed to the HTTP/2 front, which stops it gracefully (GOAWAY)
+	stateClosed // closed by Shutdown
 )
 
 // conn is one HTTP/1.x connection and everything it reuses from one
@@ -43,8 +45,7 @@ type conn struct {
 	hijacked   bool // handed over (Hijack, HTTP/2)
 	isTLS      bool
 	tlsState   tls.ConnectionState
-	state      int  // guarded by s.mu
-	killed     bool // closed by Shutdown; guarded by s.mu
+	state      atomic.Int32 // stateIdle, ...: Shutdown reads it without a lock
 	ctx        context.Context
 	cancel     context.CancelFunc
 	remote     string

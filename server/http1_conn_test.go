@@ -599,7 +599,7 @@ func TestH1IdleBuffers(t *testing.T) {
 		s.mu.Lock()
 		held := -1
 		for c := range s.conns {
-			if c.state == stateIdle {
+			if c.state.Load() == stateIdle {
 				held = cap(c.head) + cap(c.wbuf) + cap(c.w.buf) + cap(c.pathBuf)
 			}
 		}

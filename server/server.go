@@ -141,7 +141,7 @@ func (s *Server) track(c *conn) bool {
 	if s.stopping {
 		return false
 	}
-	c.state = stateIdle
+	c.state.Store(stateIdle)
 	s.conns[c] = struct{}{}
 	return true
 }
@@ -153,14 +153,21 @@ func (s *Server) untrack(c *conn) {
 }
 
 // setState moves c to state; false when Shutdown closed it, or when it
-// would go idle while the server stops.
-func (s *Server) setState(c *conn, state int) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if c.killed || state == stateIdle && s.stopping {
+// would go idle while the server stops. It takes no lock: Shutdown closes
+// only a connection it moves from idle to closed itself.
+func (s *Server) setState(c *conn, state int32) bool {
+	for {
+		old := c.state.Load()
+		if old == stateClosed {
+			return false
+		}
+		if c.state.CompareAndSwap(old, state) {
+			break
+		}
+	}
+	if state == stateIdle && s.isStopping() {
 		return false
 	}
-	c.state = state
 	return true
 }
 
@@ -228,15 +235,12 @@ type h2Shutdowner interface {
 func (s *Server) closeIdle() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for c := range s.conns {
-		if c.state == stateIdle && !c.killed {
-			c.killed = true
-			c.raw.Close()
-		}
-	}
 	n := 0
 	for c := range s.conns {
-		if !c.killed {
+		if c.state.CompareAndSwap(stateIdle, stateClosed) {
+			c.raw.Close()
+		}
+		if c.state.Load() != stateClosed {
 			n++
 		}
 	}
@@ -248,7 +252,7 @@ func (s *Server) closeAll() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for c := range s.conns {
-		c.killed = true
+		c.state.Store(stateClosed)
 		c.raw.Close()
 	}
 }
