@@ -242,7 +242,9 @@ func (c *conn) serveOne() bool {
 		return false
 	}
 	if c.closeAfter {
-		if c.body.c != nil && !c.body.done {
+		if c.body.c != nil && !c.body.done || c.br.Buffered() > 0 {
+			// Unread input (a body, pipelined requests): a plain close
+			// could reset the connection before the client reads this.
 			c.lingerClose()
 		}
 		return false
