@@ -33,6 +33,8 @@ type h1Writer struct {
 	bufsArr   [2][]byte
 }
 
+var errWriteAfterEnd = errors.New("databridge: write after the response was sent whole")
+
 // maxH1Buffer is how much body the writer keeps before it streams, and
 // the size below which a body is copied next to the head.
 const (
@@ -69,8 +71,11 @@ func (w *h1Writer) WriteHeader(status int) {
 }
 
 func (w *h1Writer) Write(p []byte) (int, error) {
-	if w.done || w.hijacked {
+	if w.hijacked {
 		return 0, http.ErrHijacked
+	}
+	if w.done {
+		return 0, errWriteAfterEnd
 	}
 	if w.status == 0 {
 		w.status = http.StatusOK
