@@ -380,6 +380,10 @@ func isDeadlineErr(err error) bool {
 // reject answers a request the parser refused, and the connection closes.
 func (c *conn) reject(e *parseError) {
 	c.closeAfter = true
+	if e.status == 0 { // not HTTP: nothing to answer
+		c.lingerClose()
+		return
+	}
 	c.w.reset(c, false)
 	WriteError(&c.w, e.status, e.msg)
 	c.w.finish()

@@ -88,6 +88,13 @@ var (
 	errExpect           = perr(417, "unsupported expectation")
 	errH2Preface        = perr(505, "HTTP/2 is not enabled")
 	errTimeout          = perr(408, "request timeout")
+	// errNotHTTP is a first line with neither a path nor anything like a
+	// protocol version ("INVALID CONNECTION PREFACE"): not an HTTP/1
+	// message, so it is not answered, the connection
+	// just closes (RFC 9112 §3 only says SHOULD answer an invalid
+	// request-line; an HTTP/2 client that sent a bad preface must see the
+	// connection end, RFC 9113 §3.4, as h2spec 3.5/2 checks).
+	errNotHTTP = perr(0, "not an HTTP/1 request")
 )
 
 // headInfo is what the parser learned besides the Request fields: how
@@ -233,6 +240,9 @@ func parseRequestLine(r *Request, info *headInfo, line []byte, cfg *Config) *par
 	target, version := rest[:sp2], rest[sp2+1:]
 	if len(target) == 0 {
 		return errBadRequestLine
+	}
+	if len(version) > 0 && bytes.IndexByte(version, '/') < 0 && bytes.IndexByte(target, '/') < 0 {
+		return errNotHTTP // no protocol name/version, no path: not HTTP/1 at all
 	}
 	// The version: "HTTP/" DIGIT "." DIGIT, case-sensitive.
 	if len(version) != 8 || string(version[:5]) != "HTTP/" || version[6] != '.' ||

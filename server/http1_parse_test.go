@@ -49,6 +49,10 @@ func TestParseStatus(t *testing.T) {
 		{"two spaces before version", "GET /  HTTP/1.1\r\n" + h + "\r\n", 400},
 		{"tab separator", "GET\t/ HTTP/1.1\r\n" + h + "\r\n", 400},
 		{"trailing space", "GET / HTTP/1.1 \r\n" + h + "\r\n", 400},
+		// Neither a path nor a protocol version: not HTTP/1 (an HTTP/2
+		// client's bad preface, h2spec 3.5/2): closed without an answer.
+		{"not HTTP at all", "INVALID CONNECTION PREFACE\r\n\r\n", 0},
+		{"unknown protocol name", "GET / FTP/1.1\r\n" + h + "\r\n", 400},
 		{"no version", "GET /\r\n" + h + "\r\n", 400},
 		{"lower-case version", "GET / http/1.1\r\n" + h + "\r\n", 400},
 		{"version two digits", "GET / HTTP/1.10\r\n" + h + "\r\n", 400},
