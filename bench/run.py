@@ -219,22 +219,32 @@ class ServerSpec:
     """How to start one server.
 
     ``argv`` is a shell-like template; each word may use {python} (the venv's
-    interpreter), {goserver}, {host} and {port}.
+    interpreter), {goserver}, {host} and {port}. The port is not fixed: a free
+    one is picked at every start (see ``free_port``).
+
+    ``scenarios``: a variant of a server (another app, another protocol) that
+    runs only these scenarios (None: every scenario that applies to it).
+    ``h2_only``: it speaks HTTP/2 only, so the start probe does not send an
+    HTTP/1.1 request.
     """
 
     name: str
-    port: int
     description: str
     argv: str
+    scenarios: tuple[str, ...] | None = None
+    h2_only: bool = False
 
-    def command(self) -> list[str]:
+    def command(self, port: int | str = "PORT") -> list[str]:
         values = {
             "python": str(VENV_PYTHON),
             "goserver": str(GOSERVER_BIN),
             "host": HOST,
-            "port": str(self.port),
+            "port": str(port),
         }
         return [word.format(**values) for word in shlex.split(self.argv)]
+
+    def runs_scenario(self, scenario: str) -> bool:
+        return self.scenarios is None or scenario in self.scenarios
 
 
 _UVICORN = (
@@ -249,45 +259,38 @@ _GRANIAN = (
 SERVERS: tuple[ServerSpec, ...] = (
     ServerSpec(
         DATABRIDGE,
-        8101,
         "databridge (`python -m databridge run`)",
         "{python} -m databridge run bench.apps.databridge_app:app --log-level warning"
         " --host {host} --port {port}",
     ),
     ServerSpec(
         GO,
-        8102,
         "pure Go net/http + gorilla/mux (ceiling)",
         "{goserver} -host {host} -port {port}",
     ),
     ServerSpec(
         "granian-rsgi",
-        8103,
         "Granian, raw RSGI app",
         _GRANIAN % ("rsgi", "bench.apps.granian_rsgi:app"),
     ),
     ServerSpec(
         "granian-asgi",
-        8104,
         "Granian, raw ASGI app (the uvicorn app)",
         _GRANIAN % ("asgi", "bench.apps.granian_asgi:app"),
     ),
     ServerSpec(
         "uvicorn",
-        8105,
         "uvicorn (uvloop + httptools), raw ASGI app",
         _UVICORN % "bench.apps.uvicorn_raw:app",
     ),
     ServerSpec(
         "robyn",
-        8106,
         "Robyn, decorators",
         "{python} bench/apps/robyn_app.py --processes 1 --workers 1 --log-level WARN"
         " --disable-openapi --host {host} --port {port}",
     ),
     ServerSpec(
         "fastapi",
-        8107,
         "FastAPI routes on uvicorn (uvloop + httptools)",
         _UVICORN % "bench.apps.fastapi_app:app",
     ),
@@ -603,6 +606,66 @@ def pick_cpus() -> tuple[int, int]:
 # --------------------------------------------------------------------------- #
 
 
+def free_port() -> int:
+    """A port nothing listens on now: bind port 0 on HOST, read the port, close.
+
+    Another process may still take it before the server binds it; ``ServerProcess.start``
+    notices (the server exits, or the port is listened on by a process that is not ours)
+    and tries again on a new port.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def listening_inodes(port: int) -> set[str] | None:
+    """Socket inodes listening on HOST:port (from /proc/net/tcp; None when unreadable)."""
+    wanted = f"{socket.inet_aton(HOST)[::-1].hex().upper()}:{port:04X}"
+    anywhere = f"00000000:{port:04X}"
+    inodes = set()
+    try:
+        with open("/proc/net/tcp") as table:
+            next(table, None)
+            for line in table:
+                fields = line.split()
+                if len(fields) > 9 and fields[3] == "0A" and fields[1] in (wanted, anywhere):
+                    inodes.add(fields[9])
+    except OSError:
+        return None
+    return inodes
+
+
+def socket_inodes(pids: list[int]) -> set[str]:
+    """The socket inodes the processes hold open."""
+    inodes = set()
+    for pid in pids:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    return inodes
+
+
+def answers_http(port: int, timeout: float = 5.0) -> str | None:
+    """None when ``GET /`` gets any HTTP response (404 is fine), else why not."""
+    connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    try:
+        connection.request("GET", "/")
+        connection.getresponse().read()
+    except (OSError, http.client.HTTPException) as error:
+        return f"{type(error).__name__}: {error}"
+    finally:
+        connection.close()
+    return None
+
+
 def port_open(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(0.2)
@@ -641,20 +704,45 @@ def process_tree(root: int) -> list[int]:
     return tree
 
 
+START_ATTEMPTS = 3  # a start that fails is tried again on a new free port
+
+
 class ServerProcess:
-    """A server started pinned to one CPU, in its own session so it can be stopped as a group."""
+    """A server started pinned to one CPU, in its own session so it can be stopped as a group.
+
+    Every start picks a new free port (``self.port``).
+    """
 
     def __init__(self, spec: ServerSpec, cpu: int, tag: str) -> None:
         self.spec = spec
         self.cpu = cpu
+        self.tag = tag
         self.log_path = LOG_DIR / f"{spec.name}-{tag}.log"
         self.proc: subprocess.Popen[bytes] | None = None
+        self.port = 0
 
-    def start(self, timeout: float) -> None:
-        if port_open(self.spec.port):
-            raise BenchError(
-                f"port {self.spec.port} is already in use by another process"
-            )
+    def start(self, timeout: float, attempts: int = START_ATTEMPTS) -> None:
+        """Start on a free port; try again on a new port when a start fails.
+
+        Raises BenchError saying what happened at each attempt (the process exited,
+        another process had the port, or it never listened or answered).
+        """
+        failures = []
+        for attempt in range(1, attempts + 1):
+            if attempt > 1:
+                self.log_path = LOG_DIR / f"{self.spec.name}-{self.tag}-try{attempt}.log"
+            try:
+                self._start_once(free_port(), timeout)
+                return
+            except BenchError as error:
+                failures.append(f"attempt {attempt} (port {self.port}): {error}")
+                self.stop()
+        raise BenchError(
+            f"failed to start ({attempts} attempt{'s' if attempts > 1 else ''}): " + "; ".join(failures)
+        )
+
+    def _start_once(self, port: int, timeout: float) -> None:
+        self.port = port
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p
@@ -662,7 +750,7 @@ class ServerProcess:
         env["PYTHONUNBUFFERED"] = "1"
         env["PATH"] = os.pathsep.join((str(VENV_DIR / "bin"), env.get("PATH", "")))
         env["VIRTUAL_ENV"] = str(VENV_DIR)
-        argv = ["taskset", "-c", str(self.cpu), *self.spec.command()]
+        argv = ["taskset", "-c", str(self.cpu), *self.spec.command(port)]
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("w") as out:
             out.write("$ " + shlex.join(argv) + "\n")
@@ -680,13 +768,33 @@ class ServerProcess:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise BenchError(
-                    f"exited with code {self.proc.returncode} before listening: {self.log_excerpt()}"
+                    f"the server exited with code {self.proc.returncode} before listening: {self.log_excerpt()}"
                 )
-            if port_open(self.spec.port):
-                return
+            listening = listening_inodes(port)
+            if listening is None:  # no /proc/net/tcp: trust the port
+                listening = {"?"} if port_open(port) else set()
+            if listening:
+                if "?" not in listening and not listening & socket_inodes(process_tree(self.proc.pid)):
+                    time.sleep(0.2)  # ours may bind in a moment and fail, or be a child
+                    if self.proc.poll() is None and not (
+                        (listening_inodes(port) or set()) & socket_inodes(process_tree(self.proc.pid))
+                    ):
+                        raise BenchError(
+                            f"port {port} is listened on by another process, not by the server"
+                        )
+                    continue
+                problem = None if self.spec.h2_only else answers_http(port)
+                if problem is None and self.alive():
+                    return
+                raise BenchError(
+                    f"the server listens on port {port} but does not answer HTTP ({problem}): "
+                    f"{self.log_excerpt()}"
+                    if problem
+                    else f"the server exited right after listening: {self.log_excerpt()}"
+                )
             time.sleep(0.05)
         raise BenchError(
-            f"did not listen on port {self.spec.port} within {timeout:.0f} s: {self.log_excerpt()}"
+            f"the server did not listen on port {port} within {timeout:.0f} s: {self.log_excerpt()}"
         )
 
     def log_excerpt(self) -> str:
@@ -728,7 +836,7 @@ class ServerProcess:
         except (ProcessLookupError, PermissionError):
             pass
         deadline = time.monotonic() + 5
-        while port_open(self.spec.port) and time.monotonic() < deadline:
+        while self.port and port_open(self.port) and time.monotonic() < deadline:
             time.sleep(0.05)
         self.proc = None
 
@@ -955,17 +1063,17 @@ def measure(server: ServerProcess, scenario: Scenario, plan: Plan) -> Measuremen
     spec = server.spec
     result = Measurement(spec.name, scenario.name, "ok")
     try:
-        problem = check_response(spec.port, scenario, result.notes, spec.name)
+        problem = check_response(server.port, scenario, result.notes, spec.name)
         if problem is not None:
             result.status, result.detail = "wrong", problem
             return result
         if plan.warmup > 0:
-            run_wrk(spec.port, scenario, plan.warmup, plan.load_cpu)
+            run_wrk(server.port, scenario, plan.warmup, plan.load_cpu)
         else:
-            warm_burst(spec.port, scenario)
+            warm_burst(server.port, scenario)
         for _ in range(plan.runs):
             result.runs.append(
-                run_wrk(spec.port, scenario, plan.duration, plan.load_cpu)
+                run_wrk(server.port, scenario, plan.duration, plan.load_cpu)
             )
             if not server.alive():
                 raise BenchError(f"died under load: {server.log_excerpt()}")
@@ -1117,7 +1225,7 @@ def run_memory(
             continue
         result = MemoryResult(spec.name, "ok")
         try:
-            problem = check_response(spec.port, scenario)
+            problem = check_response(server.port, scenario)
             if problem is not None:
                 result.status, result.detail = "wrong", problem
                 continue
@@ -1129,7 +1237,7 @@ def run_memory(
                 if count <= 0:
                     continue
                 started = time.monotonic()
-                run = run_wrk_count(spec.port, count, plan.load_cpu, MEMORY_LIMIT_S)
+                run = run_wrk_count(server.port, count, plan.load_cpu, MEMORY_LIMIT_S)
                 done += run.requests
                 main, tree = server.rss_mb()
                 point = {
@@ -1432,7 +1540,7 @@ def write_reports(
         "machine": info,
         "plan": asdict(plan),
         "servers": {
-            spec.name: {"port": spec.port, "command": spec.command()} for spec in specs
+            spec.name: {"command": spec.command()} for spec in specs
         },
         "scenarios": {
             s.name: {m_name: asdict(m) for m_name, m in results.get(s.name, {}).items()}
