@@ -49,6 +49,7 @@ GOSERVER_BIN = VENV_DIR / "goserver"
 REQUIREMENTS = BENCH_DIR / "requirements.txt"
 ECHO_LUA = BENCH_DIR / "echo.lua"
 USERS_LUA = BENCH_DIR / "users.lua"
+DELETE_LUA = BENCH_DIR / "delete.lua"
 LOG_DIR = BENCH_DIR / "results" / "logs"
 RESULTS_MD = BENCH_DIR / "RESULTS.md"
 RESULTS_JSON = BENCH_DIR / "results.json"
@@ -78,6 +79,12 @@ USERS_BODY = b'{"name": "Ada Lovelace", "age": 36, "email": "ada@example.com"}'
 # Servers with a validation layer: the validated and invalid scenarios run only
 # on these (the Go server checks by hand); the others are reported as n/a.
 VALIDATING_SERVERS = (DATABRIDGE, GO, "fastapi")
+# Scenario 11: the same last route in databridge's 203-route app and its 1-route app.
+ROUTES_BIG = "databridge-routes203"
+ROUTES_ONE = "databridge-route1"
+# Scenario 12: Granian started with --http 2 (h2c with prior knowledge only).
+GRANIAN_H2 = "granian-rsgi-h2"
+H2_INSTALL_HINT = "sudo apt-get install -y nghttp2-client   (Debian/Ubuntu: h2load and nghttp)"
 
 
 # --------------------------------------------------------------------------- #
@@ -121,6 +128,10 @@ class Scenario:
     servers: tuple[str, ...] | None = None
     not_applicable: str = ""
     body_checked_for: tuple[str, ...] | None = None
+    # "wrk" (HTTP/1.1) or "h2load" (HTTP/2, h2c with prior knowledge)
+    tool: str = "wrk"
+    # The server whose RPS is divided by each row's in the ratio column.
+    ours: str = DATABRIDGE
 
     @property
     def errors_expected(self) -> bool:
@@ -210,6 +221,36 @@ SCENARIOS: tuple[Scenario, ...] = (
         not_applicable="no validation layer",
         body_checked_for=(DATABRIDGE, GO),  # FastAPI's 422 body has its own shape
     ),
+    Scenario(
+        "go_hello",
+        "10. GET /go/hello (Go-only route: add_fixed_response, no Python)",
+        "GET",
+        "/go/hello",
+        expected_json={"message": "hello"},
+        servers=(DATABRIDGE, GO),
+        not_applicable="databridge's Go-only route",
+    ),
+    Scenario(
+        "routes",
+        "11. DELETE /user/keys/42 (last of the 203 GitHub API routes vs a 1-route app)",
+        "DELETE",
+        "/user/keys/42",
+        expected_json={"route": "DELETE /user/keys/{id}", "params": {"id": "42"}},
+        lua=DELETE_LUA,
+        servers=(ROUTES_BIG, ROUTES_ONE),
+        not_applicable="databridge route-table apps only",
+        ours=ROUTES_BIG,
+    ),
+    Scenario(
+        "h2_hello",
+        "12. GET /hello over HTTP/2 (h2c prior knowledge, h2load -c64 -m10)",
+        "GET",
+        "/hello",
+        expected_json={"message": "hello"},
+        servers=(DATABRIDGE, GO, GRANIAN_H2),
+        not_applicable="HTTP/2 scenario",
+        tool="h2load",
+    ),
 )
 SCENARIOS_BY_NAME = {s.name: s for s in SCENARIOS}
 
@@ -294,9 +335,33 @@ SERVERS: tuple[ServerSpec, ...] = (
         "FastAPI routes on uvicorn (uvloop + httptools)",
         _UVICORN % "bench.apps.fastapi_app:app",
     ),
+    ServerSpec(
+        ROUTES_BIG,
+        "databridge, the 203 GitHub API routes (`bench/apps/databridge_routes.py:app`)",
+        "{python} -m databridge run bench.apps.databridge_routes:app --log-level warning"
+        " --host {host} --port {port}",
+        scenarios=("routes",),
+    ),
+    ServerSpec(
+        ROUTES_ONE,
+        "databridge, only the last of those routes (`bench/apps/databridge_routes.py:one`)",
+        "{python} -m databridge run bench.apps.databridge_routes:one --log-level warning"
+        " --host {host} --port {port}",
+        scenarios=("routes",),
+    ),
+    ServerSpec(
+        GRANIAN_H2,
+        "Granian, raw RSGI app, `--http 2` (h2c prior knowledge)",
+        _GRANIAN % ("rsgi", "--http 2 bench.apps.granian_rsgi:app"),
+        scenarios=("h2_hello",),
+        h2_only=True,
+    ),
 )
 SERVERS_BY_NAME = {s.name: s for s in SERVERS}
-PYTHON_PEERS = tuple(s.name for s in SERVERS if s.name not in (DATABRIDGE, GO))
+VARIANTS = tuple(s.name for s in SERVERS if s.scenarios is not None)
+PYTHON_PEERS = tuple(
+    s.name for s in SERVERS if s.name not in (DATABRIDGE, GO) and s.name not in VARIANTS
+)
 
 
 # --------------------------------------------------------------------------- #
@@ -575,6 +640,9 @@ def check_tools() -> None:
             "error: `wrk` is not installed (it generates the load).\n"
             "       Install it with:  sudo apt-get install -y wrk   (Debian/Ubuntu)"
         )
+    missing = h2_tools_missing()
+    if missing:
+        log(f"warning: the HTTP/2 scenario (h2_hello) will be reported as failed: {missing}")
     if shutil.which("taskset") is None:
         raise SystemExit(
             "error: `taskset` is not installed; it is in util-linux (sudo apt-get install -y util-linux)"
@@ -664,6 +732,28 @@ def answers_http(port: int, timeout: float = 5.0) -> str | None:
     finally:
         connection.close()
     return None
+
+
+def answers_h2(port: int, timeout: float = 5.0) -> str | None:
+    """None when ``GET /`` over h2c (prior knowledge, nghttp) gets any response, else why not.
+
+    Without nghttp, an open port is taken as an answer (the scenario then fails clearly).
+    """
+    if shutil.which("nghttp") is None:
+        return None if port_open(port) else "port closed"
+    try:
+        done = subprocess.run(
+            ["nghttp", "-v", f"http://{HOST}:{port}/"],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"nghttp: {error}"
+    if re.search(r"\s:status: \d+", done.stdout):
+        return None
+    return "no HTTP/2 response to nghttp"
 
 
 def port_open(port: int) -> bool:
@@ -765,6 +855,7 @@ class ServerProcess:
                 start_new_session=True,
             )
         deadline = time.monotonic() + timeout
+        unanswered: str | None = None  # why the last probe got no answer
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise BenchError(
@@ -783,16 +874,15 @@ class ServerProcess:
                             f"port {port} is listened on by another process, not by the server"
                         )
                     continue
-                problem = None if self.spec.h2_only else answers_http(port)
-                if problem is None and self.alive():
+                unanswered = answers_h2(port) if self.spec.h2_only else answers_http(port)
+                if unanswered is None and self.alive():
                     return
-                raise BenchError(
-                    f"the server listens on port {port} but does not answer HTTP ({problem}): "
-                    f"{self.log_excerpt()}"
-                    if problem
-                    else f"the server exited right after listening: {self.log_excerpt()}"
-                )
             time.sleep(0.05)
+        if unanswered is not None:
+            raise BenchError(
+                f"the server listens on port {port} but did not answer within {timeout:.0f} s "
+                f"({unanswered}): {self.log_excerpt()}"
+            )
         raise BenchError(
             f"the server did not listen on port {port} within {timeout:.0f} s: {self.log_excerpt()}"
         )
@@ -1014,6 +1104,121 @@ def run_wrk(
     return parse_wrk(out)
 
 
+# --------------------------------------------------------------------------- #
+# HTTP/2: nghttp (check) and h2load (load), h2c with prior knowledge
+# --------------------------------------------------------------------------- #
+
+
+def h2_tools_missing() -> str | None:
+    """Why the HTTP/2 scenario cannot run here (None: h2load and nghttp are installed)."""
+    missing = [tool for tool in ("h2load", "nghttp") if shutil.which(tool) is None]
+    if missing:
+        return f"{' and '.join(missing)} not installed ({H2_INSTALL_HINT})"
+    return None
+
+
+def check_h2_response(
+    port: int, scenario: Scenario, notes: list[str] | None = None
+) -> str | None:
+    """One request with nghttp (h2c prior knowledge); None when status and body are right.
+
+    Raises BenchError when no HTTP/2 response came back at all (the server does not
+    speak h2c with prior knowledge): that is a failure, not a wrong answer.
+    """
+    url = f"http://{HOST}:{port}{scenario.path}"
+    try:
+        done = subprocess.run(
+            ["nghttp", "-v", url], capture_output=True, text=True, timeout=20, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise BenchError(f"nghttp failed: {error}") from None
+    out = done.stdout + done.stderr
+    status = re.search(r"\brecv \(stream_id=\d+\) :status: (\d+)", out)
+    if status is None:
+        errors = [x.strip() for x in out.splitlines() if "ERROR" in x or "not processed" in x]
+        raise BenchError(
+            "no HTTP/2 response to h2c with prior knowledge (nghttp: "
+            + ("; ".join(errors)[:300] or out.strip()[-300:])
+            + ")"
+        )
+    if int(status.group(1)) != scenario.expected_status:
+        return f"status {status.group(1)}, expected {scenario.expected_status} (over HTTP/2)"
+    try:
+        body = subprocess.run(
+            ["nghttp", url], capture_output=True, timeout=20, check=False
+        ).stdout
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"nghttp failed: {error}"
+    if scenario.expected_json is not None:
+        try:
+            got = json.loads(body)
+        except ValueError:
+            return f"body is not JSON: {body[:120]!r}"
+        if got != scenario.expected_json:
+            return f"body {json.dumps(got)[:160]}, expected {json.dumps(scenario.expected_json)[:160]}"
+    ctype = re.search(r"\brecv \(stream_id=\d+\) content-type: (.*)$", out, re.MULTILINE)
+    if notes is not None and scenario.expected_json is not None and not (
+        ctype and ctype.group(1).strip().lower().startswith("application/json")
+    ):
+        notes.append(f"Content-Type {ctype.group(1).strip() if ctype else 'missing'!r}, expected application/json")
+    return None
+
+
+def parse_h2load(output: str) -> WrkRun:
+    """rps and counts from h2load's report (it prints no latency percentiles)."""
+    rps = re.search(r"finished in [\d.]+\w+, ([\d.]+) req/s", output)
+    counts = re.search(
+        r"requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, "
+        r"(\d+) failed, (\d+) errored, (\d+) timeout",
+        output,
+    )
+    codes = re.search(r"status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx", output)
+    if rps is None or counts is None:
+        raise BenchError(f"could not parse h2load output: {output.strip()[-300:]!r}")
+    done = int(counts.group(3))
+    failed, errored, timeouts = (int(counts.group(i)) for i in (5, 6, 7))
+    return WrkRun(
+        rps=float(rps.group(1)),
+        p50_ms=None,
+        p99_ms=None,
+        requests=done,
+        non_2xx=sum(int(codes.group(i)) for i in (2, 3, 4)) if codes else 0,
+        socket_errors=failed + errored + timeouts,
+    )
+
+
+def run_h2load(
+    port: int,
+    scenario: Scenario,
+    duration: float | None,
+    cpu: int,
+    requests: int = 0,
+) -> WrkRun:
+    """``taskset -c CPU h2load -cN -m10 -D<duration> URL`` (or ``-n REQUESTS``).
+
+    h2load speaks h2c with prior knowledge on http:// URLs; -D takes milliseconds,
+    so fractional durations need no SIGINT.
+    """
+    argv = ["taskset", "-c", str(cpu), "h2load", f"-c{scenario.connections}", "-m10"]
+    if duration is None:
+        argv += [f"-n{max(requests, scenario.connections)}"]
+        limit = 60.0
+    else:
+        argv += [f"-D{max(1, round(duration * 1000))}ms"]
+        limit = duration + 60
+    argv.append(f"http://{HOST}:{port}{scenario.path}")
+    try:
+        done = subprocess.run(
+            argv, capture_output=True, text=True, timeout=limit, check=False
+        )
+    except subprocess.TimeoutExpired:
+        raise BenchError(f"h2load did not finish: {shlex.join(argv)}") from None
+    if done.returncode != 0:
+        message = done.stderr.strip()[-300:] or done.stdout.strip()[-300:]
+        raise BenchError(f"h2load failed ({done.returncode}): {message}")
+    return parse_h2load(done.stdout)
+
+
 ECHO_DONE_MARKER = "echo.lua: done"
 
 
@@ -1062,24 +1267,37 @@ def measure(server: ServerProcess, scenario: Scenario, plan: Plan) -> Measuremen
     """Check, warm up, load and read the RSS of a running server."""
     spec = server.spec
     result = Measurement(spec.name, scenario.name, "ok")
+    h2 = scenario.tool == "h2load"
     try:
-        problem = check_response(server.port, scenario, result.notes, spec.name)
+        if h2:
+            missing = h2_tools_missing()
+            if missing:
+                raise BenchError(missing)
+            problem = check_h2_response(server.port, scenario, result.notes)
+        else:
+            problem = check_response(server.port, scenario, result.notes, spec.name)
         if problem is not None:
             result.status, result.detail = "wrong", problem
             return result
-        if plan.warmup > 0:
+        if h2:
+            run_h2load(
+                server.port, scenario, plan.warmup or None, plan.load_cpu, requests=200
+            )
+        elif plan.warmup > 0:
             run_wrk(server.port, scenario, plan.warmup, plan.load_cpu)
         else:
             warm_burst(server.port, scenario)
         for _ in range(plan.runs):
             result.runs.append(
-                run_wrk(server.port, scenario, plan.duration, plan.load_cpu)
+                run_h2load(server.port, scenario, plan.duration, plan.load_cpu)
+                if h2
+                else run_wrk(server.port, scenario, plan.duration, plan.load_cpu)
             )
             if not server.alive():
                 raise BenchError(f"died under load: {server.log_excerpt()}")
             if result.runs[-1].requests == 0:
                 raise BenchError(
-                    f"no response completed in a {plan.duration:g} s wrk run"
+                    f"no response completed in a {plan.duration:g} s {scenario.tool} run"
                 )
     except BenchError as error:
         result.status, result.detail = "failed", str(error)
@@ -1094,7 +1312,11 @@ def measure(server: ServerProcess, scenario: Scenario, plan: Plan) -> Measuremen
             f"{bad} non-2xx responses under load ({100 * bad / max(total, 1):.1f}%)"
         )
     if sock:
-        result.notes.append(f"{sock} socket errors/timeouts")
+        result.notes.append(
+            f"{sock} failed/errored/timed-out requests" if h2 else f"{sock} socket errors/timeouts"
+        )
+    if h2:
+        result.notes.append("h2load: no latency percentiles")
     return result
 
 
@@ -1141,6 +1363,8 @@ def run_restarting(
     for scenario in scenarios:
         log(f"\n== {scenario.title}")
         for spec in specs:
+            if not spec.runs_scenario(scenario.name):
+                continue  # a variant made for another scenario: no row
             if not scenario.applies_to(spec.name):
                 result = not_applicable(spec, scenario)
             elif spec.name in broken:
@@ -1173,11 +1397,14 @@ def run_reusing(
     """Quick mode: one server process for all scenarios (its RSS accumulates)."""
     results: dict[str, dict[str, Measurement]] = {s.name: {} for s in scenarios}
     for spec in specs:
+        own = [s for s in scenarios if spec.runs_scenario(s.name)]
+        if not own:
+            continue
         log(f"\n== {spec.name}: {spec.description}")
         server: ServerProcess | None = None
         failure = broken.get(spec.name)
         try:
-            for scenario in scenarios:
+            for scenario in own:
                 if not scenario.applies_to(spec.name):
                     result = not_applicable(spec, scenario)
                     results[scenario.name][spec.name] = result
@@ -1464,10 +1691,10 @@ def render_markdown(
             "",
             f"## {scenario.title}",
             "",
-            "| Server | RPS (median) | p50 | p99 | RSS MB | tree RSS MB | databridge/peer | Notes |",
+            f"| Server | RPS (median) | p50 | p99 | RSS MB | tree RSS MB | {scenario.ours}/row | Notes |",
             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
         ]
-        ours = rps_of(results, scenario.name, DATABRIDGE)
+        ours = rps_of(results, scenario.name, scenario.ours)
         for spec in specs:
             m = results.get(scenario.name, {}).get(spec.name)
             if m is None:
@@ -1479,7 +1706,7 @@ def render_markdown(
                 detail = m.detail.replace("|", "\\|").replace("\n", " ")[:300]
                 lines.append(f"| {spec.name} | **{m.status}** | | | | | | {detail} |")
                 continue
-            rel = "—" if spec.name == DATABRIDGE else fmt_num(ratio(ours, m.rps), 2)
+            rel = "—" if spec.name == scenario.ours else fmt_num(ratio(ours, m.rps), 2)
             notes = "; ".join(m.notes)
             lines.append(
                 f"| {spec.name} | {fmt_num(m.rps)} | {fmt_ms(m.p50_ms)} | {fmt_ms(m.p99_ms)} | "
@@ -1733,8 +1960,16 @@ def main(argv: list[str] | None = None) -> int:
             f"warning: the machine is busy (1-minute load average {load_before:.2f}); numbers will be noisy"
         )
     broken = prepare(list({s.name: s for s in specs + memory_specs}.values()), args)
-    pairs = sum(s.applies_to(spec.name) for s in scenarios for spec in specs)
-    starts = len(specs) if plan.reuse_server else pairs
+    pairs = sum(
+        s.applies_to(spec.name) and spec.runs_scenario(s.name)
+        for s in scenarios
+        for spec in specs
+    )
+    starts = (
+        sum(any(spec.runs_scenario(s.name) for s in scenarios) for spec in specs)
+        if plan.reuse_server
+        else pairs
+    )
     estimate = (
         pairs * (plan.warmup + plan.runs * (plan.duration + 0.05) + 0.2) + starts * 0.8
     )
