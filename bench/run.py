@@ -1088,19 +1088,28 @@ def run_wrk(
     if scenario.lua is not None:
         argv += ["-s", str(scenario.lua)]
     argv.append(f"http://{HOST}:{port}{scenario.path}")
-    with wrk_process(argv) as wrk:
-        try:
-            out, err = wrk.communicate(timeout=duration + 60 if whole else duration)
-        except subprocess.TimeoutExpired:
-            if whole:  # wrk should have stopped by itself long ago
-                raise BenchError(f"wrk did not finish: {shlex.join(argv)}") from None
-            wrk.send_signal(signal.SIGINT)
+    for attempt in (1, 2):
+        with wrk_process(argv) as wrk:
             try:
-                out, err = wrk.communicate(timeout=30)
+                out, err = wrk.communicate(timeout=duration + 60 if whole else duration)
             except subprocess.TimeoutExpired:
-                raise BenchError(f"wrk ignored SIGINT: {shlex.join(argv)}") from None
+                if whole:  # wrk should have stopped by itself long ago
+                    raise BenchError(f"wrk did not finish: {shlex.join(argv)}") from None
+                wrk.send_signal(signal.SIGINT)
+                try:
+                    out, err = wrk.communicate(timeout=30)
+                except subprocess.TimeoutExpired:
+                    raise BenchError(f"wrk ignored SIGINT: {shlex.join(argv)}") from None
+        # Killed by our SIGINT: it came before wrk had set up its handler (seen on a
+        # busy machine, where wrk took longer than the run to start). Once more.
+        if wrk.returncode == -signal.SIGINT and attempt == 1:
+            log("  (wrk was interrupted before it started measuring; running it again)")
+            continue
+        break
     if wrk.returncode != 0:
         message = err.strip()[-300:] or out.strip()[-300:]
+        if wrk.returncode == -signal.SIGINT:
+            message = "interrupted twice before it started measuring (machine busy?)"
         raise BenchError(f"wrk failed ({wrk.returncode}): {message}")
     return parse_wrk(out)
 
