@@ -514,16 +514,23 @@ def run_h2load(
         argv += [f"-D{max(1, round(duration * 1000))}ms"]
         limit = duration + 60
     argv.append(f"http://{HOST}:{port}{scenario.path}")
-    try:
-        done = subprocess.run(
-            argv, capture_output=True, text=True, timeout=limit, check=False
-        )
-    except subprocess.TimeoutExpired:
-        raise BenchError(f"h2load did not finish: {shlex.join(argv)}") from None
-    if done.returncode != 0:
-        message = done.stderr.strip()[-300:] or done.stdout.strip()[-300:]
-        raise BenchError(f"h2load failed ({done.returncode}): {message}")
-    return parse_h2load(done.stdout)
+    for attempt in (1, 2):
+        try:
+            done = subprocess.run(
+                argv, capture_output=True, text=True, timeout=limit, check=False
+            )
+        except subprocess.TimeoutExpired:
+            raise BenchError(f"h2load did not finish: {shlex.join(argv)}") from None
+        if done.returncode != 0:
+            message = done.stderr.strip()[-300:] or done.stdout.strip()[-300:]
+            raise BenchError(f"h2load failed ({done.returncode}): {message}")
+        run = parse_h2load(done.stdout)
+        # A short timed run on a busy machine can end before any stream completed
+        # (seen at load average 12, on servers that answer fine otherwise). Once more.
+        if run.requests or attempt == 2:
+            return run
+        log("  (h2load completed no request; running it again)")
+    return run
 
 
 ECHO_DONE_MARKER = "echo.lua: done"
