@@ -407,13 +407,19 @@ def run_wrk(
         if wrk.returncode == -signal.SIGINT and attempt == 1:
             log("  (wrk was interrupted before it started measuring; running it again)")
             continue
-        break
-    if wrk.returncode != 0:
-        message = err.strip()[-300:] or out.strip()[-300:]
-        if wrk.returncode == -signal.SIGINT:
-            message = "interrupted twice before it started measuring (machine busy?)"
-        raise BenchError(f"wrk failed ({wrk.returncode}): {message}")
-    return parse_wrk(out)
+        if wrk.returncode != 0:
+            message = err.strip()[-300:] or out.strip()[-300:]
+            if wrk.returncode == -signal.SIGINT:
+                message = "interrupted twice before it started measuring (machine busy?)"
+            raise BenchError(f"wrk failed ({wrk.returncode}): {message}")
+        run = parse_wrk(out)
+        # A short run on a busy machine can end before any response came back from a
+        # server that answers fine otherwise (seen at load average 14). Once more.
+        if run.requests == 0 and attempt == 1:
+            log("  (wrk completed no request; running it again)")
+            continue
+        return run
+    raise AssertionError("unreachable")
 
 
 def h2_tools_missing() -> str | None:
