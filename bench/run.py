@@ -178,8 +178,8 @@ def run_restarting(
     for scenario in scenarios:
         log(f"\n== {scenario.title}")
         for spec in specs:
-            if not spec.runs_scenario(scenario.name):
-                continue  # a variant made for another scenario: no row
+            if not spec.runs_scenario(scenario.name) or not scenario.has_row_for(spec.name):
+                continue  # a variant made for another scenario, or no row wanted
             if not scenario.applies_to(spec.name):
                 result = not_applicable(spec, scenario)
             elif spec.name in broken:
@@ -212,7 +212,9 @@ def run_reusing(
     """Quick mode: one server process for all scenarios (its RSS accumulates)."""
     results: dict[str, dict[str, Measurement]] = {s.name: {} for s in scenarios}
     for spec in specs:
-        own = [s for s in scenarios if spec.runs_scenario(s.name)]
+        own = [
+            s for s in scenarios if spec.runs_scenario(s.name) and s.has_row_for(spec.name)
+        ]
         if not own:
             continue
         log(f"\n== {spec.name}: {spec.description}")
