@@ -137,7 +137,7 @@ func (f *h2front) serveConn(c net.Conn, preread []byte) {
 // serve runs ServeConn on c, tracked for shutdown; hc goes into the
 // context of its requests.
 func (f *h2front) serve(c net.Conn, hc *h2conn, opts *http2.ServeConnOpts) {
-	c = withSettingsDedup(c)
+	c = withH2Guard(c)
 	defer c.Close()
 	if !f.track(c) {
 		return
