@@ -27,61 +27,89 @@ type Match struct {
 	Allow string
 }
 
-// matchState is what one Match call needs from gorilla/mux: a
-// mux.RouteMatch with its Vars map, and the *http.Request its matchers
-// read (only URL.Path), pooled so that matching allocates nothing of its own.
+// matchState is what one Match call needs: a mux.RouteMatch with its Vars
+// map, the *http.Request gorilla/mux's matchers read (only URL.Path) and
+// the candidates from the index, pooled so that matching allocates nothing
+// of its own.
 type matchState struct {
-	rm  mux.RouteMatch
-	req http.Request
-	url url.URL
+	rm       mux.RouteMatch
+	req      http.Request
+	url      url.URL
+	cands    candidates
+	muxCalls int // mux matcher runs, for tests
 }
 
-var matchStates = sync.Pool{
-	New: func() any {
-		st := &matchState{rm: mux.RouteMatch{Vars: make(map[string]string)}}
-		st.req.URL = &st.url
-		return st
-	},
+var matchStates = sync.Pool{New: func() any { return newMatchState() }}
+
+func newMatchState() *matchState {
+	st := &matchState{rm: mux.RouteMatch{Vars: make(map[string]string)}}
+	st.req.URL = &st.url
+	return st
 }
 
 // Match finds the route for req; see the package documentation for the
-// order. It runs on every request, so it is kept lean: the mux.RouteMatch
-// and its Vars map come from a pool; a pattern whose literal prefix differs
-// from the path costs a string comparison, one whose prefix fits a regexp
-// test, and neither allocates; a found route costs the slice that
-// gorilla/mux's FindStringSubmatchIndex returns plus, if the route has
-// parameters, the Values slice. Values share memory with req.URL.Path.
-// Only 404 and 405 pay more: a second pass over the matchers and, for 405,
-// building Allow.
+// order. It runs on every request, so it is kept lean. The segments of the
+// path pick, through an index built by Add, the few patterns that could
+// match it; those are tried in registration order, each costing a string
+// comparison of its literal prefix and, if that fits, a mux regexp test.
+// The mux.RouteMatch and its Vars map come from a pool and the index walk
+// allocates nothing, so a found route costs the slice that gorilla/mux's
+// FindStringSubmatchIndex returns plus, if the route has parameters, the
+// Values slice. Values share memory with req.URL.Path. Only 404 and 405 pay
+// more: a second pass over the candidates and, for 405, building Allow.
 func (r *Router) Match(method, path string) Match {
 	st := matchStates.Get().(*matchState)
 	defer release(st)
+	return r.match(st, method, path)
+}
+
+// match is Match with the state st.
+func (r *Router) match(st *matchState, method, path string) Match {
 	st.req.Method, st.url.Path = method, path
-	req, rm := &st.req, &st.rm
-	for _, g := range r.groups {
-		rt := g.lookup(req.Method)
-		if rt == nil || !g.matches(req, rm) {
+	cands := r.candidates(st)
+	for _, gi := range cands {
+		g := r.groups[gi]
+		rt := g.lookup(method)
+		if rt == nil || !g.matches(st) {
 			continue
 		}
 		m := Match{Route: rt, Status: http.StatusOK}
 		if len(g.keys) > 0 {
 			m.Values = make([]string, len(g.keys))
 			for i, k := range g.keys {
-				m.Values[i] = rm.Vars[k]
+				m.Values[i] = st.rm.Vars[k]
 			}
 		}
 		return m
 	}
-	return r.miss(req, rm)
+	return r.miss(st, cands)
+}
+
+// candidates returns, sorted, the indices of the groups that may match
+// st's path: those the index yields or, if they are too many, all groups.
+// A path that does not start with "/" matches no pattern.
+func (r *Router) candidates(st *matchState) []int32 {
+	path := st.url.Path
+	if path == "" || path[0] != '/' {
+		return nil
+	}
+	c := &st.cands
+	c.n = 0
+	if !r.index.collect(path[1:], false, c) {
+		return r.all
+	}
+	return c.idx[:c.n]
 }
 
 // miss handles a request no route serves: 405 if a path matched, else 404.
-func (r *Router) miss(req *http.Request, rm *mux.RouteMatch) Match {
+// cands are the groups the first pass tried.
+func (r *Router) miss(st *matchState, cands []int32) Match {
 	var allow []string
-	for _, g := range r.groups {
+	for _, gi := range cands {
+		g := r.groups[gi]
 		// A pattern with a route for the method failed the first pass on
 		// its path; only the others can make this a 405.
-		if g.lookup(req.Method) != nil || !g.matches(req, rm) {
+		if g.lookup(st.req.Method) != nil || !g.matches(st) {
 			continue
 		}
 		for _, rt := range g.routes {
@@ -104,5 +132,6 @@ func release(st *matchState) {
 	clear(st.rm.Vars)
 	st.rm = mux.RouteMatch{Vars: st.rm.Vars}
 	st.req.Method, st.url.Path = "", ""
+	st.cands.n, st.muxCalls = 0, 0
 	matchStates.Put(st)
 }

@@ -25,6 +25,8 @@ type Router struct {
 	mux         *mux.Router // owns the matchers; never used to dispatch
 	groups      []*group    // in order of their first registration
 	byCanonical map[string]*group
+	index       node     // the groups by the segments of their patterns
+	all         []int32  // 0, 1, ... len(groups)-1: every group, for Match
 	routes      []*Route // in registration order
 	chain       server.Chain
 	root        server.Handler // chain around dispatch
@@ -68,8 +70,11 @@ func (r *Router) Add(method, path, name string, handler server.Handler) (*Route,
 		for i := range g.keys {
 			g.keys[i] = strconv.Itoa(i)
 		}
+		gi := int32(len(r.groups))
 		r.groups = append(r.groups, g)
+		r.all = append(r.all, gi)
 		r.byCanonical[p.Canonical] = g
+		r.index.insert(p.Canonical, gi)
 	} else if g.route(method) != nil {
 		return nil, errorf("route %q is already registered for %s", path, method)
 	}
@@ -85,11 +90,16 @@ func (r *Router) Routes() []*Route {
 	return slices.Clone(r.routes)
 }
 
-// matches reports whether req's path matches g's pattern. The prefix test
-// is exact, since mux matches "^" + regexp.QuoteMeta(prefix) + ... against
-// the same URL.Path, and it spares most patterns a regexp run.
-func (g *group) matches(req *http.Request, rm *mux.RouteMatch) bool {
-	return strings.HasPrefix(req.URL.Path, g.prefix) && g.matcher.Match(req, rm)
+// matches reports whether st's path matches g's pattern, counting the mux
+// matcher runs in st. The prefix test is exact, since mux matches "^" +
+// regexp.QuoteMeta(prefix) + ... against the same URL.Path, and it spares
+// some patterns a regexp run.
+func (g *group) matches(st *matchState) bool {
+	if !strings.HasPrefix(st.url.Path, g.prefix) {
+		return false
+	}
+	st.muxCalls++
+	return g.matcher.Match(&st.req, &st.rm)
 }
 
 // Use appends middleware that wrap every request the router serves,

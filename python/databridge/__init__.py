@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 
 from . import _core
+from ._version import __version__
 from .app import App
 from .background import BackgroundTasks
 from .dependencies import Depends
@@ -38,8 +39,6 @@ __all__ = [
     "MutableHeaders", "Path", "PlainTextResponse", "Query", "RedirectResponse", "Request", "RequestValidationError",
     "RequestValidator", "Response", "Route", "Router", "Server", "StartupError", "State", "__version__",
 ]
-
-__version__ = "0.1.0"
 
 _logger = logging.getLogger("databridge")
 
