@@ -29,7 +29,6 @@ typedef struct {
     size_t body_off;
     size_t body_len;
     PyObject *task;   /* new reference: an unfinished asyncio task, or NULL */
-    int fatal;        /* KeyboardInterrupt/SystemExit is set as the Python error */
     db_buf buf;
 } db_result;
 

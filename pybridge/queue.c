@@ -165,9 +165,7 @@ static PyObject *task_done(PyObject *self, PyObject *task) {
     db_finish_task(task, c->label, &c->result);
     Py_CLEAR(c->task);
     c->next = NULL;
-    int fatal = c->result.fatal;
     publish(c->queue, c, c);
-    if (fatal) return NULL;
     Py_RETURN_NONE;
 }
 
@@ -176,9 +174,9 @@ PyMethodDef db_task_done_def = {"_task_done", task_done, METH_O, NULL};
 /* The GIL thread, from the event loop when wake_fd is readable: runs one
  * batch. Order matters (ENGINE-NOTES: re-arming before the read lost
  * wake-ups): clear the fd, take the batch, and go back to sleeping only
- * when the queue is found empty. Returns NULL with KeyboardInterrupt or
- * SystemExit set when a handler raised one; the rest of the batch stays
- * queued. */
+ * when the queue is found empty. What a handler raises becomes its
+ * response (KeyboardInterrupt and SystemExit too: see db_handler_raised),
+ * so this never fails. */
 PyObject *db_drain(db_queue *q) {
     clear_fd(q->wake_fd);
     pthread_mutex_lock(&q->mu);
@@ -188,8 +186,7 @@ PyObject *db_drain(db_queue *q) {
     pthread_mutex_unlock(&q->mu);
 
     db_call *done_head = NULL, *done_tail = NULL;
-    int fatal = 0;
-    while (batch != NULL && !fatal) {
+    while (batch != NULL) {
         db_call *c = batch;
         batch = c->next;
         c->next = NULL;
@@ -211,7 +208,6 @@ PyObject *db_drain(db_queue *q) {
             c->result.task = NULL;
             continue;
         }
-        fatal = c->result.fatal;
         if (done_tail) done_tail->next = c;
         else done_head = c;
         done_tail = c;
@@ -219,17 +215,9 @@ PyObject *db_drain(db_queue *q) {
     publish(q, done_head, done_tail);
 
     pthread_mutex_lock(&q->mu);
-    if (batch != NULL) { /* put the rest back, ahead of newer calls */
-        db_call *last = batch;
-        while (last->next) last = last->next;
-        last->next = q->in_head;
-        q->in_head = batch;
-        if (q->in_tail == NULL) q->in_tail = last;
-    }
     int more = q->in_head != NULL;
     q->sleeping = !more;
     pthread_mutex_unlock(&q->mu);
     if (more) signal_fd(q->wake_fd); /* let timers and tasks run, then come back */
-    if (fatal) return NULL;
     Py_RETURN_NONE;
 }

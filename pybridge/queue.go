@@ -127,9 +127,9 @@ func handOver(c *C.db_call) *wire.Reply {
 
 // Drain runs one batch on this thread, as databridge._core.drain does
 // from the event loop's reader (for Go tests of the queue; the engine
-// never calls it: the GIL thread must not run Go, see queue.c). A handler
-// that raised KeyboardInterrupt or SystemExit leaves that exception set
-// and returns errPython.
+// never calls it: the GIL thread must not run Go, see queue.c). It fails
+// only if a Python error escapes the batch, which db_drain never lets
+// happen today.
 func (q *Queue) Drain(_ GIL) error {
 	r := C.db_drain(q.q)
 	if r == nil {

@@ -200,10 +200,7 @@ class Server:
                 print(f"databridge: serving {self.url} (Ctrl+C to stop)", file=sys.stderr, flush=True)
             if ready is not None:
                 ready.set()
-            try:
-                loop.run_until_complete(self._stop)
-            except KeyboardInterrupt:  # raised inside a handler, or before the loop ran
-                pass
+            self._run_until_stopped(loop, self._stop)
             logger.info("shutting down, finishing requests in flight")
             loop.run_until_complete(self._drain(engine))
         finally:
@@ -214,6 +211,22 @@ class Server:
             if attachment is not None:
                 attachment.close()
             loop.close()
+
+    @staticmethod
+    def _run_until_stopped(loop: asyncio.AbstractEventLoop, stop: asyncio.Future[None]) -> None:
+        """Run the loop until ``stop`` resolves. Ctrl+C and SIGTERM resolve
+        it through the loop's signal handlers, so a KeyboardInterrupt or
+        SystemExit that escapes the loop here was raised by a handler's task
+        after it suspended (asyncio re-raises those two out of the loop).
+        The engine has already answered that request 500 and logged it
+        (the task's done callback runs on the next loop iteration); the
+        server keeps serving (issue #9)."""
+        while not stop.done():
+            try:
+                loop.run_until_complete(stop)
+            except (KeyboardInterrupt, SystemExit):
+                if stop.done():
+                    break
 
     @property
     def url(self) -> str:
