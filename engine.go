@@ -52,7 +52,12 @@ func (e *engine) addRoute(gil pybridge.GIL, method, path string, fn pybridge.Obj
 		return err
 	}
 	// Logs name the route by method, path and handler: GET /users/<id> (get_user).
+	pool, err := pybridge.RunsInPool(gil, fn)
+	if err != nil {
+		return err // raised
+	}
 	h := pybridge.NewHandler(gil, fn, label)
+	h.Pool = pool
 	call := func(request []byte, kwargs bool) *wire.Reply { return e.loop.Call(h, request, kwargs) }
 	if _, err := e.router.Add(method, path, name, pyroute.New(call, label, pattern, v, 0)); err != nil {
 		h.Close(gil)

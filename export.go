@@ -150,6 +150,9 @@ func dbAddRoute(h C.longlong, method *C.char, mlen C.Py_ssize_t, path *C.char, p
 			specJSON = C.GoBytes(unsafe.Pointer(spec), C.int(slen))
 		}
 		err := e.addRoute(gil, str(method, mlen), str(path, plen), obj(handler), str(name, nlen), specJSON)
+		if pybridge.IsPythonError(err) {
+			return err // raised
+		}
 		if err != nil {
 			return pybridge.Raise(gil, pybridge.ValueError, err)
 		}

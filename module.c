@@ -94,6 +94,21 @@ static PyObject *m_drain(PyObject *self, PyObject *capsule) {
     return db_drain(q);
 }
 
+/* A handler thread's body (python/databridge/_runtime.py): serves sync
+ * calls until stop_handlers. */
+static PyObject *m_serve_handlers(PyObject *self, PyObject *capsule) {
+    db_queue *q = PyCapsule_GetPointer(capsule, DB_QUEUE_CAPSULE);
+    if (q == NULL) return NULL;
+    return db_serve_sync(q);
+}
+
+static PyObject *m_stop_handlers(PyObject *self, PyObject *capsule) {
+    db_queue *q = PyCapsule_GetPointer(capsule, DB_QUEUE_CAPSULE);
+    if (q == NULL) return NULL;
+    db_stop_handlers(q);
+    Py_RETURN_NONE;
+}
+
 static PyObject *m_detach(PyObject *self, PyObject *arg) {
     long long h = PyLong_AsLongLong(arg);
     if (h == -1 && PyErr_Occurred()) return NULL;
@@ -154,6 +169,8 @@ static PyMethodDef methods[] = {
     {"add_fixed", m_add_fixed, METH_VARARGS, NULL},
     {"attach", m_attach, METH_VARARGS, NULL},
     {"drain", m_drain, METH_O, NULL},
+    {"serve_handlers", m_serve_handlers, METH_O, NULL},
+    {"stop_handlers", m_stop_handlers, METH_O, NULL},
     {"detach", m_detach, METH_O, NULL},
     {"listen", m_listen, METH_VARARGS, NULL},
     {"shutdown", m_shutdown, METH_VARARGS, NULL},

@@ -10,6 +10,18 @@
  *
  *   request goroutine: db_submit ──▶ in-list, wake_fd ──▶ asyncio reader: db_drain
  *   GIL thread: run each call ──▶ out-list, done_fd ──▶ completer goroutine: db_take_done
+ *
+ * Handler threads (issue #9): a sync handler (a def) may block in I/O, so
+ * its calls go to a second list, the sync list, served by handler threads
+ * (Python threads started by _runtime.py, each inside db_serve_sync) while
+ * any run; async handlers, inline routes and the test client's messages
+ * stay on the in-list and the event loop thread. A handler thread waits on
+ * sync_cv without the GIL, takes ONE call, takes the GIL, runs it and
+ * publishes it through the same out-list and done_fd; it takes the next
+ * queued call without letting the GIL go, so that under load the calls of
+ * a busy thread run back to back as a batch does.
+ *
+ *   request goroutine: db_submit(pool) ──▶ sync list, sync_cv ──▶ handler thread: run one call ──▶ out-list
  */
 #include "pybridge.h"
 #include <errno.h>
@@ -25,6 +37,13 @@ struct db_queue {
     db_call *out_head, *out_tail;
     int wake_fd, done_fd;
     PyObject *loop; /* the asyncio loop, while attached (GIL) */
+    /* Handler threads; all under mu. */
+    pthread_cond_t sync_cv;
+    db_call *sync_head, *sync_tail;
+    int workers;        /* handler threads of the current generation */
+    int idle;           /* of those, waiting on sync_cv */
+    int waking;         /* one was signalled and has not looked at the list yet: signal no other */
+    unsigned long gen;  /* db_stop_handlers starts a new generation: the old threads leave */
 };
 
 static void signal_fd(int fd) {
@@ -44,6 +63,7 @@ db_queue *db_queue_new(void) {
     db_queue *q = calloc(1, sizeof *q);
     if (q == NULL) return NULL;
     pthread_mutex_init(&q->mu, NULL);
+    pthread_cond_init(&q->sync_cv, NULL);
     q->sleeping = 1;
     q->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     q->done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -61,6 +81,7 @@ void db_queue_free(db_queue *q) {
     Py_CLEAR(q->loop);
     close(q->wake_fd);
     close(q->done_fd);
+    pthread_cond_destroy(&q->sync_cv);
     pthread_mutex_destroy(&q->mu);
     free(q);
 }
@@ -106,17 +127,124 @@ static db_call *new_call(db_queue *q, db_msg_kind kind, const char *data, size_t
 }
 
 /* Any thread, no GIL: queues a handler call. handler and label are
- * borrowed (the engine keeps them alive). Returns NULL when out of memory. */
+ * borrowed (the engine keeps them alive). pool: the handler may block, so
+ * it runs on a handler thread when any serve (else on the loop thread, as
+ * every call did before handler threads). Returns NULL when out of memory. */
 db_call *db_submit(db_queue *q, PyObject *handler, PyObject *label, const char *req, size_t len, int64_t slot,
-                   int kwargs) {
+                   int kwargs, int pool) {
     db_call *c = new_call(q, DB_MSG_CALL, req, len);
     if (c == NULL) return NULL;
     c->handler = handler;
     c->label = label;
     c->slot = slot;
     c->kwargs = kwargs;
+    if (pool) {
+        pthread_mutex_lock(&q->mu);
+        if (q->workers > 0) {
+            if (q->sync_tail) q->sync_tail->next = c;
+            else q->sync_head = c;
+            q->sync_tail = c;
+            if (q->idle > 0 && !q->waking) {
+                q->waking = 1;
+                pthread_cond_signal(&q->sync_cv);
+            }
+            pthread_mutex_unlock(&q->mu);
+            return c;
+        }
+        pthread_mutex_unlock(&q->mu);
+    }
     push_in(q, c);
     return c;
+}
+
+/* mu held: the oldest call of the sync list, or NULL. */
+static db_call *pop_sync(db_queue *q) {
+    db_call *c = q->sync_head;
+    if (c != NULL) {
+        q->sync_head = c->next;
+        if (q->sync_head == NULL) q->sync_tail = NULL;
+        c->next = NULL;
+    }
+    return c;
+}
+
+static void publish(db_queue *q, db_call *head, db_call *tail);
+
+/* A handler thread: a Python thread (started by the threading module, so it
+ * has a thread state) calls this with the GIL held; it returns None when
+ * db_stop_handlers ends its generation and the sync list is empty.
+ * The GIL is released while waiting (Py_BEGIN/END_ALLOW_THREADS, paired)
+ * and while the handler itself blocks (its own I/O releases it). */
+PyObject *db_serve_sync(db_queue *q) {
+    pthread_mutex_lock(&q->mu);
+    unsigned long gen = q->gen;
+    q->workers++;
+    pthread_mutex_unlock(&q->mu);
+    /* workers is not decremented on the way out: db_stop_handlers zeroes
+     * it when it ends the generation, the only way out. */
+    int woken = 0;
+    for (;;) {
+        /* Calls are taken with the GIL held: a thread woken while another
+         * runs calls back to back waits for the GIL first and finds the list
+         * empty (no GIL hand-off per call), yet takes over as soon as the
+         * busy one blocks in I/O and lets the GIL go. */
+        pthread_mutex_lock(&q->mu);
+        db_call *c = pop_sync(q);
+        if (woken) { /* the wake-up is consumed; pass it on if calls remain */
+            woken = 0;
+            q->waking = 0;
+            if (q->sync_head != NULL && q->idle > 0) {
+                q->waking = 1;
+                pthread_cond_signal(&q->sync_cv);
+            }
+        }
+        if (c == NULL && q->gen != gen) {
+            pthread_mutex_unlock(&q->mu);
+            break; /* stopped, nothing queued */
+        }
+        if (c == NULL) {
+            pthread_mutex_unlock(&q->mu);
+            Py_BEGIN_ALLOW_THREADS
+            pthread_mutex_lock(&q->mu);
+            while (q->sync_head == NULL && q->gen == gen) {
+                q->idle++;
+                pthread_cond_wait(&q->sync_cv, &q->mu);
+                q->idle--;
+                /* Woken for a call another thread took: nothing left to
+                 * wake anyone for, so let the next submit signal. */
+                if (q->sync_head == NULL) q->waking = 0;
+            }
+            woken = 1;
+            pthread_mutex_unlock(&q->mu);
+            Py_END_ALLOW_THREADS
+            continue;
+        }
+        pthread_mutex_unlock(&q->mu);
+        db_invoke(c->handler, c->label, c->req, c->req_len, c->kwargs, NULL, NULL, &c->result);
+        publish(q, c, c);
+    }
+    Py_RETURN_NONE;
+}
+
+/* Any thread, no GIL: ends the current generation of handler threads.
+ * Each leaves once its current call (if any) is done. Calls still queued
+ * for them, and those submitted from now on, go to the loop thread until
+ * new threads start. */
+void db_stop_handlers(db_queue *q) {
+    pthread_mutex_lock(&q->mu);
+    q->gen++;
+    q->workers = 0;
+    q->waking = 0;
+    db_call *rest = q->sync_head;
+    q->sync_head = q->sync_tail = NULL;
+    pthread_cond_broadcast(&q->sync_cv);
+    pthread_mutex_unlock(&q->mu);
+    while (rest != NULL) {
+        db_call *c = rest;
+        rest = c->next;
+        c->next = NULL;
+        push_in(q, c);
+    }
 }
 
 /* Any thread, no GIL: queues future.set_result(<value in the wire format>).
@@ -151,11 +279,14 @@ void db_free_calls(db_call *list) {
 static void publish(db_queue *q, db_call *head, db_call *tail) {
     if (head == NULL) return;
     pthread_mutex_lock(&q->mu);
+    /* The completer reads done_fd and then takes the whole list, so the fd
+     * needs a signal only when the list goes from empty to not empty. */
+    int was_empty = q->out_head == NULL;
     if (q->out_tail) q->out_tail->next = head;
     else q->out_head = head;
     q->out_tail = tail;
     pthread_mutex_unlock(&q->mu);
-    signal_fd(q->done_fd);
+    if (was_empty) signal_fd(q->done_fd);
 }
 
 /* A handler's task finished: self is the call's address. */

@@ -59,12 +59,17 @@ func (q *Queue) Close(_ GIL) {
 	q.q = nil
 }
 
+// StopHandlers ends the handler threads serving the queue (see queue.c):
+// each returns from databridge._core.serve_handlers once its current call
+// is done; queued sync calls go to the event loop thread meanwhile.
+func (q *Queue) StopHandlers() { C.db_stop_handlers(q.q) }
+
 // Submit queues a call of h with req (copied): the request dict, followed
 // by a dict of keyword arguments when kwargs is set. slot comes back with
 // the result. Cost: one cgo crossing, one malloc and a copy of req.
 func (q *Queue) Submit(h *Handler, req []byte, kwargs bool, slot int64) error {
 	p, n := cBytes(req)
-	if C.db_submit(q.q, toC(h.fn), toC(h.name), p, n, C.int64_t(slot), cBool(kwargs)) == nil {
+	if C.db_submit(q.q, toC(h.fn), toC(h.name), p, n, C.int64_t(slot), cBool(kwargs), cBool(h.Pool)) == nil {
 		return errors.New("databridge: out of memory queueing a call")
 	}
 	return nil

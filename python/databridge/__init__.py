@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 
 from . import _core
+from ._runtime import inline
 from .app import App
 from .exceptions import HTTPError
 from .params import Header, Path, Query, RequestValidator
@@ -24,7 +25,7 @@ from .server import Server
 
 __all__ = [
     "App", "HTTPError", "Header", "Path", "Query", "RequestValidator", "Response", "Route", "Router", "Server",
-    "__version__",
+    "__version__", "inline",
 ]
 
 __version__ = "0.1.0"

@@ -63,6 +63,16 @@ def drain(queue: object) -> None:
     """Run a batch of pending requests, in C. Called by the loop when the fd
     is readable."""
 
+def serve_handlers(queue: object) -> None:
+    """A handler thread's body: run sync handler calls (those of routes
+    whose handler is a ``def`` not marked inline) until
+    :func:`stop_handlers`, releasing the GIL while waiting for one."""
+
+def stop_handlers(queue: object) -> None:
+    """End the handler threads of ``queue``: each returns from
+    :func:`serve_handlers` once its current call is done; calls still
+    queued, and new ones, run on the event loop thread meanwhile."""
+
 def detach(engine: int) -> None: ...
 def listen(engine: int, host: str, port: int, options: str | None = None) -> int:
     """Bind, start serving in Go, and return the bound port. ``options`` is

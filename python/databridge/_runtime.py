@@ -11,12 +11,58 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 from . import _core
 
-__all__ = ["new_loop", "Attachment", "batch_scheduling"]
+__all__ = ["new_loop", "Attachment", "batch_scheduling", "inline", "DEFAULT_THREAD_POOL_SIZE"]
+
+#: Handler threads a server starts by default: as many as the worker
+#: threads Starlette and FastAPI run sync endpoints on (AnyIO's default
+#: limiter, 40).
+DEFAULT_THREAD_POOL_SIZE = 40
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def inline(handler: F) -> F:
+    """Run a sync handler on the event loop thread instead of a handler
+    thread: for a ``def`` handler known never to block (no I/O, no lock
+    held long), it saves the hand-off between threads. A handler that does
+    block while inline delays every other Python request.
+
+    Put it under the route decorator, which reads the mark when it
+    registers the route::
+
+        @app.get("/hello")
+        @inline
+        def hello(request):
+            return {"message": "hello"}
+    """
+    handler.__databridge_inline__ = True  # type: ignore[attr-defined]
+    return handler
+
+
+def _runs_in_pool(endpoint: Callable[..., Any]) -> bool:
+    """Whether the engine runs ``endpoint`` (a route's) on the handler
+    threads: a sync handler that is not marked :func:`inline`. Called by the
+    engine when a route is added."""
+    from .routing import _is_async
+
+    if _is_async(endpoint):
+        return False
+    seen: Any = endpoint
+    for _ in range(100):  # endpoint -> its handler (__wrapped__, partials)
+        if seen is None:
+            break
+        if getattr(seen, "__databridge_inline__", False):
+            return False
+        seen = seen.func if isinstance(seen, functools.partial) else getattr(seen, "__wrapped__", None)
+    return True
 
 
 def new_loop() -> asyncio.AbstractEventLoop:
@@ -28,17 +74,36 @@ def new_loop() -> asyncio.AbstractEventLoop:
 
 
 class Attachment:
-    """Binds an engine to a loop on the current thread until :meth:`close`."""
+    """Binds an engine to a loop on the current thread until :meth:`close`.
 
-    def __init__(self, engine: int, loop: asyncio.AbstractEventLoop) -> None:
+    ``threads`` handler threads run the sync handlers (``def``), so that
+    one blocking in I/O delays neither the loop (async handlers) nor the
+    other sync handlers; with 0, sync handlers run on the loop thread, one
+    at a time, as before handler threads (the test client's choice)."""
+
+    def __init__(self, engine: int, loop: asyncio.AbstractEventLoop, threads: int = 0) -> None:
         self.engine = engine
         self.loop = loop
-        self._fd, queue = _core.attach(engine, loop)
-        loop.add_reader(self._fd, _core.drain, queue)
+        self._fd, self._queue = _core.attach(engine, loop)
+        loop.add_reader(self._fd, _core.drain, self._queue)
+        self._threads = [
+            threading.Thread(target=_core.serve_handlers, args=(self._queue,), name=f"databridge-handler-{i}", daemon=True)
+            for i in range(threads)
+        ]
+        for thread in self._threads:
+            thread.start()
 
-    def close(self) -> None:
+    def close(self, timeout: float = 1.0) -> None:
+        """Detach; handler threads finish their current call and leave
+        (waited for up to ``timeout`` seconds in all: a handler still
+        blocked after that is left to finish on its daemon thread)."""
         if self._fd < 0:
             return
+        _core.stop_handlers(self._queue)
+        deadline = self.loop.time() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - self.loop.time()))
+        self._threads = []
         self.loop.remove_reader(self._fd)
         _core.detach(self.engine)
         self._fd = -1
