@@ -7,9 +7,11 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/databridge/databridge/loop"
+	"github.com/databridge/databridge/middleware"
 	"github.com/databridge/databridge/pybridge"
 	"github.com/databridge/databridge/pyroute"
 	"github.com/databridge/databridge/router"
@@ -25,6 +27,14 @@ type engine struct {
 	loop     *loop.Loop
 	srv      *server.Server
 	handlers []*pybridge.Handler
+
+	// Native middleware in add_middleware order; the last added is the
+	// outermost, as in Starlette. router.Use appends innermost, so the
+	// router gets one middleware that serves this chain, rebuilt on each
+	// add.
+	middleware []server.Middleware
+	inner      server.Handler
+	chain      atomic.Pointer[server.Handler]
 }
 
 func newEngine() (*engine, error) {
@@ -75,6 +85,36 @@ func (e *engine) addFixed(method, path, name string, status int, header [][2]str
 	}
 	_, err := e.router.Add(method, path, name, server.Fixed(status, header, body))
 	return err
+}
+
+// addMiddleware adds a native middleware (package middleware) around
+// everything the router serves, 404s and 405s included, outside those
+// added before.
+func (e *engine) addMiddleware(kind string, options []byte) error {
+	mw, err := middleware.New(kind, options)
+	if err != nil {
+		return err
+	}
+	if e.middleware == nil {
+		e.router.Use(func(next server.Handler) server.Handler {
+			e.inner = next
+			return server.HandlerFunc(func(w server.ResponseWriter, r *server.Request) {
+				if h := e.chain.Load(); h != nil {
+					(*h).Serve(w, r)
+					return
+				}
+				next.Serve(w, r)
+			})
+		})
+	}
+	e.middleware = append(e.middleware, mw)
+	outermostFirst := make(server.Chain, len(e.middleware))
+	for i, m := range e.middleware {
+		outermostFirst[len(e.middleware)-1-i] = m
+	}
+	h := outermostFirst.Then(e.inner)
+	e.chain.Store(&h)
+	return nil
 }
 
 func (e *engine) listen(host string, port int, cfg server.Config) (int, error) {

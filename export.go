@@ -177,6 +177,16 @@ func dbAddFixed(h C.longlong, method *C.char, mlen C.Py_ssize_t, path *C.char, p
 	}))
 }
 
+//export dbAddMiddleware
+func dbAddMiddleware(h C.longlong, kind *C.char, klen C.Py_ssize_t, opts *C.char, olen C.Py_ssize_t) C.int {
+	return status(withEngine(h, func(gil pybridge.GIL, e *engine) error {
+		if err := e.addMiddleware(str(kind, klen), C.GoBytes(unsafe.Pointer(opts), C.int(olen))); err != nil {
+			return pybridge.Raise(gil, pybridge.ValueError, err)
+		}
+		return nil
+	}))
+}
+
 //export dbAttach
 func dbAttach(h C.longlong, asyncio *C.PyObject) *C.PyObject {
 	var out pybridge.Object

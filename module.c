@@ -79,6 +79,15 @@ static PyObject *m_add_fixed(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+static PyObject *m_add_middleware(PyObject *self, PyObject *args) {
+    long long h;
+    const char *kind, *opts;
+    Py_ssize_t klen, olen;
+    if (!PyArg_ParseTuple(args, "Ls#s#:add_middleware", &h, &kind, &klen, &opts, &olen)) return NULL;
+    if (dbAddMiddleware(h, (char *)kind, klen, (char *)opts, olen) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
 static PyObject *m_attach(PyObject *self, PyObject *args) {
     long long h;
     PyObject *loop;
@@ -167,6 +176,7 @@ static PyMethodDef methods[] = {
     {"engine_free", m_engine_free, METH_O, NULL},
     {"add_route", m_add_route, METH_VARARGS, NULL},
     {"add_fixed", m_add_fixed, METH_VARARGS, NULL},
+    {"add_middleware", m_add_middleware, METH_VARARGS, NULL},
     {"attach", m_attach, METH_VARARGS, NULL},
     {"drain", m_drain, METH_O, NULL},
     {"serve_handlers", m_serve_handlers, METH_O, NULL},

@@ -55,6 +55,12 @@ def add_fixed(
     call per request). ValueError for a bad path, a duplicate route or a
     status outside 200-599."""
 
+def add_middleware(engine: int, kind: str, options: str) -> None:
+    """Wrap everything the engine serves in a native middleware (``kind``:
+    ``cors``, ``gzip``, ``trustedhost``, ``httpsredirect``) made from
+    ``options`` (JSON), outside those added before. ValueError for bad
+    options."""
+
 def attach(engine: int, loop: asyncio.AbstractEventLoop) -> tuple[int, object]:
     """Bind the engine to ``loop`` (running on this thread) and return
     ``(fd, queue)``: watch fd with ``loop.add_reader(fd, drain, queue)``."""
