@@ -4,6 +4,7 @@ import (
 	"os"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/databridge/databridge/pybridge"
 	"github.com/databridge/databridge/wire"
@@ -15,7 +16,13 @@ type Loop struct {
 	slots     slots
 	done      *os.File // a dup of the queue's done fd, read through the netpoller
 	completer sync.WaitGroup
+	stopTick  chan struct{}
 }
+
+// tickEvery is how often the ticker looks for sync calls waiting behind
+// blocked handler threads (pybridge.Queue.TickHandlers): the most a call
+// waits for a thread to be woken when every running one is blocked.
+const tickEvery = 500 * time.Microsecond
 
 // New makes a Loop and starts its completer goroutine.
 func New() (*Loop, error) {
@@ -31,9 +38,10 @@ func New() (*Loop, error) {
 	if err := syscall.SetNonblock(fd, true); err != nil {
 		return nil, err
 	}
-	l := &Loop{queue: q, done: os.NewFile(uintptr(fd), "databridge-done")}
-	l.completer.Add(1)
+	l := &Loop{queue: q, done: os.NewFile(uintptr(fd), "databridge-done"), stopTick: make(chan struct{})}
+	l.completer.Add(2)
 	go l.complete()
+	go l.tick()
 	return l, nil
 }
 
@@ -55,6 +63,7 @@ func (l *Loop) Detach(gil pybridge.GIL) { l.queue.Detach(gil) }
 // Close stops the completer and frees the queue; nothing may use the loop
 // after.
 func (l *Loop) Close(gil pybridge.GIL) {
+	close(l.stopTick)
 	l.done.Close()
 	l.completer.Wait()
 	l.queue.Close(gil)
@@ -81,6 +90,21 @@ func (l *Loop) Call(h *pybridge.Handler, request []byte, kwargs bool) *wire.Repl
 // from now on) with a wire-encoded value, for the in-process test client.
 func (l *Loop) Deliver(future pybridge.Object, value []byte) error {
 	return l.queue.Deliver(future, value)
+}
+
+// tick runs TickHandlers every tickEvery until Close.
+func (l *Loop) tick() {
+	defer l.completer.Done()
+	t := time.NewTicker(tickEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.stopTick:
+			return
+		case <-t.C:
+			l.queue.TickHandlers()
+		}
+	}
 }
 
 // complete wakes the goroutines whose calls finished. It runs on an

@@ -43,6 +43,9 @@ struct db_queue {
     int workers;        /* handler threads of the current generation */
     int idle;           /* of those, waiting on sync_cv */
     int waking;         /* one was signalled and has not looked at the list yet: signal no other */
+    int running;        /* handler threads inside a call */
+    int chain;          /* the signalled thread was woken by db_tick_handlers: it wakes the next */
+    db_call *tick_head; /* the sync list's head at the last tick */
     unsigned long gen;  /* db_stop_handlers starts a new generation: the old threads leave */
 };
 
@@ -144,8 +147,13 @@ db_call *db_submit(db_queue *q, PyObject *handler, PyObject *label, const char *
             if (q->sync_tail) q->sync_tail->next = c;
             else q->sync_head = c;
             q->sync_tail = c;
-            if (q->idle > 0 && !q->waking) {
+            /* Wake a thread only when none is running a call: a running
+             * one takes this call next, unless it is blocked, which
+             * db_tick_handlers finds out. Waking one per call while another
+             * runs calls back to back cost a GIL hand-off per call. */
+            if (q->idle > 0 && !q->waking && q->running == 0) {
                 q->waking = 1;
+                q->chain = 0;
                 pthread_cond_signal(&q->sync_cv);
             }
             pthread_mutex_unlock(&q->mu);
@@ -190,12 +198,14 @@ PyObject *db_serve_sync(db_queue *q) {
          * busy one blocks in I/O and lets the GIL go. */
         pthread_mutex_lock(&q->mu);
         db_call *c = pop_sync(q);
-        if (woken) { /* the wake-up is consumed; pass it on if calls remain */
+        if (woken) { /* the wake-up is consumed; a tick's is passed on while calls wait */
             woken = 0;
             q->waking = 0;
-            if (q->sync_head != NULL && q->idle > 0) {
+            if (q->chain && q->sync_head != NULL && q->idle > 0) {
                 q->waking = 1;
                 pthread_cond_signal(&q->sync_cv);
+            } else {
+                q->chain = 0;
             }
         }
         if (c == NULL && q->gen != gen) {
@@ -219,11 +229,32 @@ PyObject *db_serve_sync(db_queue *q) {
             Py_END_ALLOW_THREADS
             continue;
         }
+        q->running++;
         pthread_mutex_unlock(&q->mu);
         db_invoke(c->handler, c->label, c->req, c->req_len, c->kwargs, NULL, NULL, &c->result);
         publish(q, c, c);
+        pthread_mutex_lock(&q->mu);
+        q->running--;
+        pthread_mutex_unlock(&q->mu);
     }
     Py_RETURN_NONE;
+}
+
+/* Any thread, no GIL, every 500 µs (package loop): when the oldest sync
+ * call has waited since the last tick while a thread is idle, the running
+ * threads are blocked (or busy for longer than that): wake one, which wakes
+ * the next while calls still wait, so that a burst of blocking calls
+ * spreads over the pool within a tick. */
+void db_tick_handlers(db_queue *q) {
+    pthread_mutex_lock(&q->mu);
+    db_call *head = q->sync_head;
+    if (head != NULL && head == q->tick_head && q->idle > 0 && !q->waking) {
+        q->waking = 1;
+        q->chain = 1;
+        pthread_cond_signal(&q->sync_cv);
+    }
+    q->tick_head = head;
+    pthread_mutex_unlock(&q->mu);
 }
 
 /* Any thread, no GIL: ends the current generation of handler threads.
@@ -235,6 +266,8 @@ void db_stop_handlers(db_queue *q) {
     q->gen++;
     q->workers = 0;
     q->waking = 0;
+    q->chain = 0;
+    q->tick_head = NULL;
     db_call *rest = q->sync_head;
     q->sync_head = q->sync_tail = NULL;
     pthread_cond_broadcast(&q->sync_cv);

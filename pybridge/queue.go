@@ -64,6 +64,11 @@ func (q *Queue) Close(_ GIL) {
 // is done; queued sync calls go to the event loop thread meanwhile.
 func (q *Queue) StopHandlers() { C.db_stop_handlers(q.q) }
 
+// TickHandlers wakes a handler thread when sync calls have waited since
+// the last tick while the running threads are blocked (queue.c); the loop
+// calls it every 500 µs.
+func (q *Queue) TickHandlers() { C.db_tick_handlers(q.q) }
+
 // Submit queues a call of h with req (copied): the request dict, followed
 // by a dict of keyword arguments when kwargs is set. slot comes back with
 // the result. Cost: one cgo crossing, one malloc and a copy of req.
