@@ -46,6 +46,8 @@ struct db_queue {
     int running;        /* handler threads inside a call */
     int chain;          /* the signalled thread was woken by db_tick_handlers: it wakes the next */
     db_call *tick_head; /* the sync list's head at the last tick */
+    int alive;          /* handler threads inside db_serve_sync, of any generation */
+    int freed;          /* db_queue_free was called: the last of them frees the queue */
     unsigned long gen;  /* db_stop_handlers starts a new generation: the old threads leave */
 };
 
@@ -80,13 +82,27 @@ db_queue *db_queue_new(void) {
 }
 
 /* GIL held; nothing may use q after. Calls still queued are leaked. */
-void db_queue_free(db_queue *q) {
+static void queue_release(db_queue *q) {
     Py_CLEAR(q->loop);
     close(q->wake_fd);
     close(q->done_fd);
     pthread_cond_destroy(&q->sync_cv);
     pthread_mutex_destroy(&q->mu);
     free(q);
+}
+
+/* A handler thread still blocked in a handler when the engine is freed
+ * (its app collected after a stop that gave up waiting for it) uses the
+ * queue when the handler returns: the last such thread frees it then. */
+void db_queue_free(db_queue *q) {
+    pthread_mutex_lock(&q->mu);
+    int deferred = q->alive > 0;
+    q->freed = 1;
+    q->gen++; /* any thread still serving leaves after its call */
+    q->workers = 0;
+    pthread_cond_broadcast(&q->sync_cv);
+    pthread_mutex_unlock(&q->mu);
+    if (!deferred) queue_release(q);
 }
 
 const char *db_queue_capsule_name(void) { return DB_QUEUE_CAPSULE; }
@@ -187,6 +203,7 @@ PyObject *db_serve_sync(db_queue *q) {
     pthread_mutex_lock(&q->mu);
     unsigned long gen = q->gen;
     q->workers++;
+    q->alive++;
     pthread_mutex_unlock(&q->mu);
     /* workers is not decremented on the way out: db_stop_handlers zeroes
      * it when it ends the generation, the only way out. */
@@ -237,6 +254,10 @@ PyObject *db_serve_sync(db_queue *q) {
         q->running--;
         pthread_mutex_unlock(&q->mu);
     }
+    pthread_mutex_lock(&q->mu);
+    int last = --q->alive == 0 && q->freed;
+    pthread_mutex_unlock(&q->mu);
+    if (last) queue_release(q);
     Py_RETURN_NONE;
 }
 

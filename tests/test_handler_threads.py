@@ -210,3 +210,31 @@ def test_sigterm_finishes_a_blocked_sync_request_within_the_timeout(start_live: 
     assert response.json()["slept"] >= 0.99
     assert live.wait(timeout=10) == 0
     assert "Traceback" not in live.stderr()
+
+
+def test_a_handler_returning_after_its_app_is_freed() -> None:
+    """A stop that gives up on a blocked handler, then the app collected:
+    the handler thread finishes later on a queue kept alive for it."""
+    import subprocess
+    import sys
+
+    code = """
+import gc, threading, requests
+from databridge import App, Server
+gate, entered = threading.Event(), threading.Event()
+app = App()
+@app.get("/b")
+def b(request):
+    entered.set(); gate.wait(10); return "late"
+server = Server(app, port=0, timeout_graceful_shutdown=0.2); server.start()
+client = threading.Thread(target=lambda: requests.get(f"http://127.0.0.1:{server.port}/b", timeout=10), daemon=True)
+client.start(); assert entered.wait(10)
+server.stop(timeout=10)
+del server, app; gc.collect()
+gate.set()
+client.join(10)
+print("survived")
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "survived" in result.stdout
