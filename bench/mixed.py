@@ -1,6 +1,6 @@
 """The mixed scenario of issue #9: a sync route blocking 20 ms beside a hello.
 
-    python bench/mixed.py [--pool 40] [--duration 5] [--no-pin]
+    python bench/mixed.py [--pool 40] [--duration 5] [--no-pin] [--hello /hello-inline]
 
 Serves this file's ``app`` with ``python -m databridge run`` (pinned to CPU
 0; wrk on CPU 1, as bench/run.py pins), then:
@@ -11,7 +11,10 @@ Serves this file's ``app`` with ``python -m databridge run`` (pinned to CPU
 
 It reports the hello's mixed rate over its solo rate (goal >= 0.8) and the
 blocking route's rate over pool / 20 ms, what the handler threads can do
-at most (goal >= 0.8). A separate script so as not to touch bench/run.py.
+at most (goal >= 0.8). ``--hello`` picks the hello: ``/hello`` (a def, on
+the handler threads with the blocking calls), ``/hello-inline`` (a def
+marked ``@databridge.inline``) or ``/hello-async`` (both on the event loop
+thread). A separate script so as not to touch bench/run.py.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from databridge import App
+from databridge import App, inline
 
 ROOT = Path(__file__).resolve().parent.parent
 BLOCK_SECONDS = 0.02
@@ -38,6 +41,17 @@ app = App()
 
 @app.get("/hello")
 def hello(request: dict[str, Any]) -> dict[str, str]:
+    return {"message": "hello"}
+
+
+@app.get("/hello-inline")
+@inline
+def hello_inline(request: dict[str, Any]) -> dict[str, str]:
+    return {"message": "hello"}
+
+
+@app.get("/hello-async")
+async def hello_async(request: dict[str, Any]) -> dict[str, str]:
     return {"message": "hello"}
 
 
@@ -75,6 +89,8 @@ def main() -> None:
     parser.add_argument("--pool", type=int, default=40, help="--thread-pool-size of the server (default 40)")
     parser.add_argument("--duration", type=float, default=5, help="seconds per wrk run (default 5)")
     parser.add_argument("--no-pin", dest="pin", action="store_false", help="do not pin with taskset")
+    parser.add_argument("--hello", default="/hello", choices=["/hello", "/hello-inline", "/hello-async"],
+                        help="the hello route (default /hello, a def on the handler threads)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("bench/mixed.py needs wrk")
@@ -96,17 +112,17 @@ def main() -> None:
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise SystemExit("the server did not start") from None
                 time.sleep(0.1)
-        rate(wrk(base + "/hello", 64, 1, args.pin))  # warm-up
-        solo = rate(wrk(base + "/hello", 64, args.duration, args.pin))
-        hello_proc = wrk(base + "/hello", 64, args.duration, args.pin)
+        rate(wrk(base + args.hello, 64, 1, args.pin))  # warm-up
+        solo = rate(wrk(base + args.hello, 64, args.duration, args.pin))
+        hello_proc = wrk(base + args.hello, 64, args.duration, args.pin)
         block_proc = wrk(base + "/block", args.pool, args.duration, args.pin)
         mixed, blocking = rate(hello_proc), rate(block_proc)
     finally:
         server.terminate()
         server.wait(30)
     ceiling = args.pool / BLOCK_SECONDS
-    print(f"hello solo            {solo:10.0f} requests/s")
-    print(f"hello beside /block   {mixed:10.0f} requests/s   ratio {mixed / solo:.2f} (goal >= 0.8)")
+    print(f"{args.hello} solo {solo:10.0f} requests/s")
+    print(f"{args.hello} beside /block {mixed:10.0f} requests/s   ratio {mixed / solo:.2f} (goal >= 0.8)")
     print(f"/block (20 ms, pool {args.pool}) {blocking:8.0f} requests/s   ratio {blocking / ceiling:.2f} of {ceiling:.0f} (goal >= 0.8)")
 
 
