@@ -17,6 +17,7 @@ type Loop struct {
 	done      *os.File // a dup of the queue's done fd, read through the netpoller
 	completer sync.WaitGroup
 	stopTick  chan struct{}
+	kick      chan struct{} // a sync call was queued: the ticker runs again
 }
 
 // tickEvery is how often the ticker looks for sync calls waiting behind
@@ -38,7 +39,8 @@ func New() (*Loop, error) {
 	if err := syscall.SetNonblock(fd, true); err != nil {
 		return nil, err
 	}
-	l := &Loop{queue: q, done: os.NewFile(uintptr(fd), "databridge-done"), stopTick: make(chan struct{})}
+	l := &Loop{queue: q, done: os.NewFile(uintptr(fd), "databridge-done"), stopTick: make(chan struct{}),
+		kick: make(chan struct{}, 1)}
 	l.completer.Add(2)
 	go l.complete()
 	go l.tick()
@@ -79,6 +81,12 @@ func (l *Loop) Call(h *pybridge.Handler, request []byte, kwargs bool) *wire.Repl
 		waiterPool.Put(w)
 		return nil // the server answers 500
 	}
+	if h.Pool {
+		select {
+		case l.kick <- struct{}{}:
+		default: // already kicked, or ticking
+		}
+	}
 	<-w.done
 	resp := w.response
 	w.response = nil
@@ -92,7 +100,8 @@ func (l *Loop) Deliver(future pybridge.Object, value []byte) error {
 	return l.queue.Deliver(future, value)
 }
 
-// tick runs TickHandlers every tickEvery until Close.
+// tick runs TickHandlers every tickEvery while sync calls are queued
+// (an idle server does not tick), until Close.
 func (l *Loop) tick() {
 	defer l.completer.Done()
 	t := time.NewTicker(tickEvery)
@@ -102,7 +111,16 @@ func (l *Loop) tick() {
 		case <-l.stopTick:
 			return
 		case <-t.C:
-			l.queue.TickHandlers()
+			if l.queue.TickHandlers() {
+				continue
+			}
+			t.Stop()
+			select {
+			case <-l.stopTick:
+				return
+			case <-l.kick:
+				t.Reset(tickEvery)
+			}
 		}
 	}
 }

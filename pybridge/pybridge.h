@@ -73,7 +73,7 @@ db_call *db_submit(db_queue *q, PyObject *handler, PyObject *label, const char *
                    int kwargs, int pool);
 PyObject *db_serve_sync(db_queue *q);
 void db_stop_handlers(db_queue *q);
-void db_tick_handlers(db_queue *q);
+int db_tick_handlers(db_queue *q);
 int db_deliver(db_queue *q, PyObject *future, const char *value, size_t len);
 db_call *db_take_done(db_queue *q);
 void db_free_calls(db_call *list);

@@ -261,12 +261,13 @@ PyObject *db_serve_sync(db_queue *q) {
     Py_RETURN_NONE;
 }
 
-/* Any thread, no GIL, every 500 µs (package loop): when the oldest sync
- * call has waited since the last tick while a thread is idle, the running
- * threads are blocked (or busy for longer than that): wake one, which wakes
- * the next while calls still wait, so that a burst of blocking calls
- * spreads over the pool within a tick. */
-void db_tick_handlers(db_queue *q) {
+/* Any thread, no GIL, every 500 µs while sync calls wait (package loop):
+ * when the oldest sync call has waited since the last tick while a thread
+ * is idle, the running threads are blocked (or busy for longer than
+ * that): wake one, which wakes the next while calls still wait, so that a
+ * burst of blocking calls spreads over the pool within a tick. Returns
+ * whether sync calls are queued (the ticker stops when none are). */
+int db_tick_handlers(db_queue *q) {
     pthread_mutex_lock(&q->mu);
     db_call *head = q->sync_head;
     if (head != NULL && head == q->tick_head && q->idle > 0 && !q->waking) {
@@ -276,6 +277,7 @@ void db_tick_handlers(db_queue *q) {
     }
     q->tick_head = head;
     pthread_mutex_unlock(&q->mu);
+    return head != NULL;
 }
 
 /* Any thread, no GIL: ends the current generation of handler threads.

@@ -66,8 +66,8 @@ func (q *Queue) StopHandlers() { C.db_stop_handlers(q.q) }
 
 // TickHandlers wakes a handler thread when sync calls have waited since
 // the last tick while the running threads are blocked (queue.c); the loop
-// calls it every 500 µs.
-func (q *Queue) TickHandlers() { C.db_tick_handlers(q.q) }
+// calls it every 500 µs while it reports that sync calls are queued.
+func (q *Queue) TickHandlers() (queued bool) { return C.db_tick_handlers(q.q) != 0 }
 
 // Submit queues a call of h with req (copied): the request dict, followed
 // by a dict of keyword arguments when kwargs is set. slot comes back with
