@@ -14,6 +14,7 @@ from typing import Any
 
 import brotli
 import pytest
+import starlette
 import zstandard
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -28,6 +29,7 @@ from databridge.middleware import CORSMiddleware, GZipMiddleware, HTTPSRedirectM
 from databridge.testing import TestClient
 
 Headers = list[tuple[str, str]]
+STARLETTE = tuple(int(part) for part in starlette.__version__.split(".")[:2])
 
 
 @pytest.fixture(scope="module")
@@ -261,6 +263,8 @@ def test_trusted_host_matches_starlette(options: dict[str, Any], served: Callabl
             TestClient(trusted_apps(**options)[0]) as client:
         for host in ["example.com", "EXAMPLE.com:8000", "a.example.org", "a.b.example.org", "example.org",
                      "evil.com", "www.example.com", "example.com:x", "bad host", "a/b", "[::1", "[::1]:80"]:
+            if host != host.lower() and STARLETTE < (1, 10):
+                continue  # before 1.10 (Python 3.10's) Starlette compared hosts case-sensitively
             want = reference.get("/path?q=1", headers={"host": host})
             got = client.get("/path?q=1", headers={"host": host})
             assert (got.status_code, got.content) == (want.status_code, want.content), (host, options)
