@@ -7,9 +7,11 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/databridge/databridge/loop"
+	"github.com/databridge/databridge/middleware"
 	"github.com/databridge/databridge/pybridge"
 	"github.com/databridge/databridge/pyroute"
 	"github.com/databridge/databridge/router"
@@ -26,6 +28,14 @@ type engine struct {
 	srv      *server.Server
 	handlers []*pybridge.Handler
 
+	// Native middleware in add_middleware order; the last added is the
+	// outermost, as in Starlette. router.Use appends innermost, so the
+	// router gets one middleware that serves this chain, rebuilt on each
+	// add.
+	middleware []server.Middleware
+	inner      server.Handler
+	chain      atomic.Pointer[server.Handler]
+
 	// The response hook (hook.go): Go-made responses through Python.
 	hook          *pybridge.Handler
 	hookOn        bool
@@ -37,7 +47,19 @@ func newEngine() (*engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &engine{router: router.New(), loop: l}, nil
+	e := &engine{router: router.New(), loop: l}
+	// Native middleware (add_middleware) sit outside everything else the
+	// router serves, the Python response hook (hook.go) included, whatever
+	// is added first: this entry is installed first, and its chain is
+	// rebuilt whenever a middleware is added or what it wraps changes.
+	e.router.Use(func(next server.Handler) server.Handler {
+		e.inner = next
+		e.rebuildChain()
+		return server.HandlerFunc(func(w server.ResponseWriter, r *server.Request) {
+			(*e.chain.Load()).Serve(w, r)
+		})
+	})
+	return e, nil
 }
 
 // addRoute registers a handler. spec, when not nil, is the route spec of
@@ -57,7 +79,12 @@ func (e *engine) addRoute(gil pybridge.GIL, method, path string, fn pybridge.Obj
 		return err
 	}
 	// Logs name the route by method, path and handler: GET /users/<id> (get_user).
+	pool, err := pybridge.RunsInPool(gil, fn)
+	if err != nil {
+		return err // raised
+	}
 	h := pybridge.NewHandler(gil, fn, label)
+	h.Pool = pool
 	call := func(request []byte, kwargs bool) *wire.Reply { return e.loop.Call(h, request, kwargs) }
 	if _, err := e.router.Add(method, path, name, pyroute.New(call, label, pattern, v, 0)); err != nil {
 		h.Close(gil)
@@ -75,6 +102,30 @@ func (e *engine) addFixed(method, path, name string, status int, header [][2]str
 	}
 	_, err := e.router.Add(method, path, name, server.Fixed(status, header, body))
 	return err
+}
+
+// addMiddleware adds a native middleware (package middleware) around
+// everything the router serves, 404s and 405s included, outside those
+// added before.
+func (e *engine) addMiddleware(kind string, options []byte) error {
+	mw, err := middleware.New(kind, options)
+	if err != nil {
+		return err
+	}
+	e.middleware = append(e.middleware, mw)
+	e.rebuildChain()
+	return nil
+}
+
+// rebuildChain wraps e.inner in the native middleware, the last added
+// outermost (Starlette's order).
+func (e *engine) rebuildChain() {
+	outermostFirst := make(server.Chain, len(e.middleware))
+	for i, m := range e.middleware {
+		outermostFirst[len(e.middleware)-1-i] = m
+	}
+	h := outermostFirst.Then(e.inner)
+	e.chain.Store(&h)
 }
 
 func (e *engine) listen(host string, port int, cfg server.Config) (int, error) {

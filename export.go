@@ -150,6 +150,9 @@ func dbAddRoute(h C.longlong, method *C.char, mlen C.Py_ssize_t, path *C.char, p
 			specJSON = C.GoBytes(unsafe.Pointer(spec), C.int(slen))
 		}
 		err := e.addRoute(gil, str(method, mlen), str(path, plen), obj(handler), str(name, nlen), specJSON)
+		if pybridge.IsPythonError(err) {
+			return err // raised
+		}
 		if err != nil {
 			return pybridge.Raise(gil, pybridge.ValueError, err)
 		}
@@ -168,6 +171,16 @@ func dbAddFixed(h C.longlong, method *C.char, mlen C.Py_ssize_t, path *C.char, p
 		}
 		b := C.GoBytes(unsafe.Pointer(body), C.int(blen))
 		if err := e.addFixed(str(method, mlen), str(path, plen), str(name, nlen), int(code), pairs, b); err != nil {
+			return pybridge.Raise(gil, pybridge.ValueError, err)
+		}
+		return nil
+	}))
+}
+
+//export dbAddMiddleware
+func dbAddMiddleware(h C.longlong, kind *C.char, klen C.Py_ssize_t, opts *C.char, olen C.Py_ssize_t) C.int {
+	return status(withEngine(h, func(gil pybridge.GIL, e *engine) error {
+		if err := e.addMiddleware(str(kind, klen), C.GoBytes(unsafe.Pointer(opts), C.int(olen))); err != nil {
 			return pybridge.Raise(gil, pybridge.ValueError, err)
 		}
 		return nil

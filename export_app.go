@@ -22,7 +22,14 @@ func (e *engine) setHandler(gil pybridge.GIL, index int, fn pybridge.Object) err
 	if index < 0 || index >= len(e.handlers) {
 		return fmt.Errorf("databridge: no route handler %d", index)
 	}
+	// The stack decides where the route runs now: an async stack runs on
+	// the loop and sends a sync endpoint to the handler threads itself.
+	pool, err := pybridge.RunsInPool(gil, fn)
+	if err != nil {
+		return err
+	}
 	e.handlers[index].SetFn(gil, fn)
+	e.handlers[index].Pool = pool
 	return nil
 }
 

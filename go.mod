@@ -3,9 +3,11 @@ module github.com/databridge/databridge
 go 1.26.0
 
 require (
+	github.com/andybalholm/brotli v1.2.0
 	github.com/go-python/cpy3 v0.2.0
 	github.com/goccy/go-json v0.10.5
 	github.com/gorilla/mux v1.8.1
+	github.com/klauspost/compress v1.18.0
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.2
 	golang.org/x/text v0.43.0
 )

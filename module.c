@@ -79,6 +79,15 @@ static PyObject *m_add_fixed(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+static PyObject *m_add_middleware(PyObject *self, PyObject *args) {
+    long long h;
+    const char *kind, *opts;
+    Py_ssize_t klen, olen;
+    if (!PyArg_ParseTuple(args, "Ls#s#:add_middleware", &h, &kind, &klen, &opts, &olen)) return NULL;
+    if (dbAddMiddleware(h, (char *)kind, klen, (char *)opts, olen) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
 static PyObject *m_attach(PyObject *self, PyObject *args) {
     long long h;
     PyObject *loop;
@@ -92,6 +101,21 @@ static PyObject *m_drain(PyObject *self, PyObject *capsule) {
     db_queue *q = PyCapsule_GetPointer(capsule, DB_QUEUE_CAPSULE);
     if (q == NULL) return NULL;
     return db_drain(q);
+}
+
+/* A handler thread's body (python/databridge/_runtime.py): serves sync
+ * calls until stop_handlers. */
+static PyObject *m_serve_handlers(PyObject *self, PyObject *capsule) {
+    db_queue *q = PyCapsule_GetPointer(capsule, DB_QUEUE_CAPSULE);
+    if (q == NULL) return NULL;
+    return db_serve_sync(q);
+}
+
+static PyObject *m_stop_handlers(PyObject *self, PyObject *capsule) {
+    db_queue *q = PyCapsule_GetPointer(capsule, DB_QUEUE_CAPSULE);
+    if (q == NULL) return NULL;
+    db_stop_handlers(q);
+    Py_RETURN_NONE;
 }
 
 static PyObject *m_detach(PyObject *self, PyObject *arg) {
@@ -176,10 +200,13 @@ static PyMethodDef methods[] = {
     {"engine_free", m_engine_free, METH_O, NULL},
     {"add_route", m_add_route, METH_VARARGS, NULL},
     {"add_fixed", m_add_fixed, METH_VARARGS, NULL},
+    {"add_middleware", m_add_middleware, METH_VARARGS, NULL},
     {"set_handler", m_set_handler, METH_VARARGS, NULL},
     {"set_hook", m_set_hook, METH_VARARGS, NULL},
     {"attach", m_attach, METH_VARARGS, NULL},
     {"drain", m_drain, METH_O, NULL},
+    {"serve_handlers", m_serve_handlers, METH_O, NULL},
+    {"stop_handlers", m_stop_handlers, METH_O, NULL},
     {"detach", m_detach, METH_O, NULL},
     {"listen", m_listen, METH_VARARGS, NULL},
     {"shutdown", m_shutdown, METH_VARARGS, NULL},

@@ -4,6 +4,7 @@ import (
 	"os"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/databridge/databridge/pybridge"
 	"github.com/databridge/databridge/wire"
@@ -15,7 +16,14 @@ type Loop struct {
 	slots     slots
 	done      *os.File // a dup of the queue's done fd, read through the netpoller
 	completer sync.WaitGroup
+	stopTick  chan struct{}
+	kick      chan struct{} // a sync call was queued: the ticker runs again
 }
+
+// tickEvery is how often the ticker looks for sync calls waiting behind
+// blocked handler threads (pybridge.Queue.TickHandlers): the most a call
+// waits for a thread to be woken when every running one is blocked.
+const tickEvery = 500 * time.Microsecond
 
 // New makes a Loop and starts its completer goroutine.
 func New() (*Loop, error) {
@@ -31,9 +39,11 @@ func New() (*Loop, error) {
 	if err := syscall.SetNonblock(fd, true); err != nil {
 		return nil, err
 	}
-	l := &Loop{queue: q, done: os.NewFile(uintptr(fd), "databridge-done")}
-	l.completer.Add(1)
+	l := &Loop{queue: q, done: os.NewFile(uintptr(fd), "databridge-done"), stopTick: make(chan struct{}),
+		kick: make(chan struct{}, 1)}
+	l.completer.Add(2)
 	go l.complete()
+	go l.tick()
 	return l, nil
 }
 
@@ -55,6 +65,7 @@ func (l *Loop) Detach(gil pybridge.GIL) { l.queue.Detach(gil) }
 // Close stops the completer and frees the queue; nothing may use the loop
 // after.
 func (l *Loop) Close(gil pybridge.GIL) {
+	close(l.stopTick)
 	l.done.Close()
 	l.completer.Wait()
 	l.queue.Close(gil)
@@ -70,6 +81,12 @@ func (l *Loop) Call(h *pybridge.Handler, request []byte, kwargs bool) *wire.Repl
 		waiterPool.Put(w)
 		return nil // the server answers 500
 	}
+	if h.Pool {
+		select {
+		case l.kick <- struct{}{}:
+		default: // already kicked, or ticking
+		}
+	}
 	<-w.done
 	resp := w.response
 	w.response = nil
@@ -81,6 +98,31 @@ func (l *Loop) Call(h *pybridge.Handler, request []byte, kwargs bool) *wire.Repl
 // from now on) with a wire-encoded value, for the in-process test client.
 func (l *Loop) Deliver(future pybridge.Object, value []byte) error {
 	return l.queue.Deliver(future, value)
+}
+
+// tick runs TickHandlers every tickEvery while sync calls are queued
+// (an idle server does not tick), until Close.
+func (l *Loop) tick() {
+	defer l.completer.Done()
+	t := time.NewTicker(tickEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.stopTick:
+			return
+		case <-t.C:
+			if l.queue.TickHandlers() {
+				continue
+			}
+			t.Stop()
+			select {
+			case <-l.stopTick:
+				return
+			case <-l.kick:
+				t.Reset(tickEvery)
+			}
+		}
+	}
 }
 
 // complete wakes the goroutines whose calls finished. It runs on an

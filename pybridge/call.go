@@ -10,6 +10,8 @@ import (
 	"encoding/binary"
 	"unsafe"
 
+	python3 "github.com/go-python/cpy3"
+
 	"github.com/databridge/databridge/wire"
 )
 
@@ -44,9 +46,12 @@ func (pythonError) Error() string { return "databridge: Python error set" }
 var errPython error = pythonError{}
 
 // Handler is a registered Python handler and its route name, both owned.
+// Pool sends its calls to the handler threads when any serve the queue (a
+// sync handler that may block), else to the event loop thread.
 type Handler struct {
 	fn      Object
 	name    Object
+	Pool    bool
 	retired []Object // functions replaced by SetFn, released by Close
 }
 
@@ -162,3 +167,26 @@ func Resolve(_ GIL, future Object, value []byte) error {
 
 // IsPythonError reports whether err means "a Python exception is set".
 func IsPythonError(err error) bool { return err == errPython }
+
+// RunsInPool asks databridge._runtime._runs_in_pool(fn) whether a route's
+// endpoint runs on the handler threads (a sync handler that may block) or
+// on the event loop thread (async handlers, and sync ones marked inline).
+// A Python exception set on failure is reported as errPython.
+func RunsInPool(_ GIL, fn Object) (bool, error) {
+	mod := python3.PyImport_ImportModule("databridge._runtime")
+	if mod == nil {
+		return false, errPython
+	}
+	defer mod.DecRef()
+	f := mod.GetAttrString("_runs_in_pool")
+	if f == nil {
+		return false, errPython
+	}
+	defer f.DecRef()
+	r := f.CallFunctionObjArgs(fn)
+	if r == nil {
+		return false, errPython
+	}
+	defer r.DecRef()
+	return r.IsTrue() == 1, nil
+}

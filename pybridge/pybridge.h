@@ -29,7 +29,6 @@ typedef struct {
     size_t body_off;
     size_t body_len;
     PyObject *task;   /* new reference: an unfinished asyncio task, or NULL */
-    int fatal;        /* KeyboardInterrupt/SystemExit is set as the Python error */
     db_buf buf;
 } db_result;
 
@@ -71,7 +70,10 @@ int db_queue_done_fd(db_queue *q);
 int db_queue_attach(db_queue *q, PyObject *loop);
 void db_queue_detach(db_queue *q);
 db_call *db_submit(db_queue *q, PyObject *handler, PyObject *label, const char *req, size_t len, int64_t slot,
-                   int kwargs);
+                   int kwargs, int pool);
+PyObject *db_serve_sync(db_queue *q);
+void db_stop_handlers(db_queue *q);
+int db_tick_handlers(db_queue *q);
 int db_deliver(db_queue *q, PyObject *future, const char *value, size_t len);
 db_call *db_take_done(db_queue *q);
 void db_free_calls(db_call *list);

@@ -10,6 +10,18 @@
  *
  *   request goroutine: db_submit ──▶ in-list, wake_fd ──▶ asyncio reader: db_drain
  *   GIL thread: run each call ──▶ out-list, done_fd ──▶ completer goroutine: db_take_done
+ *
+ * Handler threads (issue #9): a sync handler (a def) may block in I/O, so
+ * its calls go to a second list, the sync list, served by handler threads
+ * (Python threads started by _runtime.py, each inside db_serve_sync) while
+ * any run; async handlers, inline routes and the test client's messages
+ * stay on the in-list and the event loop thread. A handler thread waits on
+ * sync_cv without the GIL, takes ONE call, takes the GIL, runs it and
+ * publishes it through the same out-list and done_fd; it takes the next
+ * queued call without letting the GIL go, so that under load the calls of
+ * a busy thread run back to back as a batch does.
+ *
+ *   request goroutine: db_submit(pool) ──▶ sync list, sync_cv ──▶ handler thread: run one call ──▶ out-list
  */
 #include "pybridge.h"
 #include <errno.h>
@@ -25,6 +37,18 @@ struct db_queue {
     db_call *out_head, *out_tail;
     int wake_fd, done_fd;
     PyObject *loop; /* the asyncio loop, while attached (GIL) */
+    /* Handler threads; all under mu. */
+    pthread_cond_t sync_cv;
+    db_call *sync_head, *sync_tail;
+    int workers;        /* handler threads of the current generation */
+    int idle;           /* of those, waiting on sync_cv */
+    int waking;         /* one was signalled and has not looked at the list yet: signal no other */
+    int running;        /* handler threads inside a call */
+    int chain;          /* the signalled thread was woken by db_tick_handlers: it wakes the next */
+    db_call *tick_head; /* the sync list's head at the last tick */
+    int alive;          /* handler threads inside db_serve_sync, of any generation */
+    int freed;          /* db_queue_free was called: the last of them frees the queue */
+    unsigned long gen;  /* db_stop_handlers starts a new generation: the old threads leave */
 };
 
 static void signal_fd(int fd) {
@@ -44,6 +68,7 @@ db_queue *db_queue_new(void) {
     db_queue *q = calloc(1, sizeof *q);
     if (q == NULL) return NULL;
     pthread_mutex_init(&q->mu, NULL);
+    pthread_cond_init(&q->sync_cv, NULL);
     q->sleeping = 1;
     q->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     q->done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -57,12 +82,27 @@ db_queue *db_queue_new(void) {
 }
 
 /* GIL held; nothing may use q after. Calls still queued are leaked. */
-void db_queue_free(db_queue *q) {
+static void queue_release(db_queue *q) {
     Py_CLEAR(q->loop);
     close(q->wake_fd);
     close(q->done_fd);
+    pthread_cond_destroy(&q->sync_cv);
     pthread_mutex_destroy(&q->mu);
     free(q);
+}
+
+/* A handler thread still blocked in a handler when the engine is freed
+ * (its app collected after a stop that gave up waiting for it) uses the
+ * queue when the handler returns: the last such thread frees it then. */
+void db_queue_free(db_queue *q) {
+    pthread_mutex_lock(&q->mu);
+    int deferred = q->alive > 0;
+    q->freed = 1;
+    q->gen++; /* any thread still serving leaves after its call */
+    q->workers = 0;
+    pthread_cond_broadcast(&q->sync_cv);
+    pthread_mutex_unlock(&q->mu);
+    if (!deferred) queue_release(q);
 }
 
 const char *db_queue_capsule_name(void) { return DB_QUEUE_CAPSULE; }
@@ -106,17 +146,161 @@ static db_call *new_call(db_queue *q, db_msg_kind kind, const char *data, size_t
 }
 
 /* Any thread, no GIL: queues a handler call. handler and label are
- * borrowed (the engine keeps them alive). Returns NULL when out of memory. */
+ * borrowed (the engine keeps them alive). pool: the handler may block, so
+ * it runs on a handler thread when any serve (else on the loop thread, as
+ * every call did before handler threads). Returns NULL when out of memory. */
 db_call *db_submit(db_queue *q, PyObject *handler, PyObject *label, const char *req, size_t len, int64_t slot,
-                   int kwargs) {
+                   int kwargs, int pool) {
     db_call *c = new_call(q, DB_MSG_CALL, req, len);
     if (c == NULL) return NULL;
     c->handler = handler;
     c->label = label;
     c->slot = slot;
     c->kwargs = kwargs;
+    if (pool) {
+        pthread_mutex_lock(&q->mu);
+        if (q->workers > 0) {
+            if (q->sync_tail) q->sync_tail->next = c;
+            else q->sync_head = c;
+            q->sync_tail = c;
+            /* Wake a thread only when none is running a call: a running
+             * one takes this call next, unless it is blocked, which
+             * db_tick_handlers finds out. Waking one per call while another
+             * runs calls back to back cost a GIL hand-off per call. */
+            if (q->idle > 0 && !q->waking && q->running == 0) {
+                q->waking = 1;
+                q->chain = 0;
+                pthread_cond_signal(&q->sync_cv);
+            }
+            pthread_mutex_unlock(&q->mu);
+            return c;
+        }
+        pthread_mutex_unlock(&q->mu);
+    }
     push_in(q, c);
     return c;
+}
+
+/* mu held: the oldest call of the sync list, or NULL. */
+static db_call *pop_sync(db_queue *q) {
+    db_call *c = q->sync_head;
+    if (c != NULL) {
+        q->sync_head = c->next;
+        if (q->sync_head == NULL) q->sync_tail = NULL;
+        c->next = NULL;
+    }
+    return c;
+}
+
+static void publish(db_queue *q, db_call *head, db_call *tail);
+
+/* A handler thread: a Python thread (started by the threading module, so it
+ * has a thread state) calls this with the GIL held; it returns None when
+ * db_stop_handlers ends its generation and the sync list is empty.
+ * The GIL is released while waiting (Py_BEGIN/END_ALLOW_THREADS, paired)
+ * and while the handler itself blocks (its own I/O releases it). */
+PyObject *db_serve_sync(db_queue *q) {
+    pthread_mutex_lock(&q->mu);
+    unsigned long gen = q->gen;
+    q->workers++;
+    q->alive++;
+    pthread_mutex_unlock(&q->mu);
+    /* workers is not decremented on the way out: db_stop_handlers zeroes
+     * it when it ends the generation, the only way out. */
+    int woken = 0;
+    for (;;) {
+        /* Calls are taken with the GIL held: a thread woken while another
+         * runs calls back to back waits for the GIL first and finds the list
+         * empty (no GIL hand-off per call), yet takes over as soon as the
+         * busy one blocks in I/O and lets the GIL go. */
+        pthread_mutex_lock(&q->mu);
+        db_call *c = pop_sync(q);
+        if (woken) { /* the wake-up is consumed; a tick's is passed on while calls wait */
+            woken = 0;
+            q->waking = 0;
+            if (q->chain && q->sync_head != NULL && q->idle > 0) {
+                q->waking = 1;
+                pthread_cond_signal(&q->sync_cv);
+            } else {
+                q->chain = 0;
+            }
+        }
+        if (c == NULL && q->gen != gen) {
+            pthread_mutex_unlock(&q->mu);
+            break; /* stopped, nothing queued */
+        }
+        if (c == NULL) {
+            pthread_mutex_unlock(&q->mu);
+            Py_BEGIN_ALLOW_THREADS
+            pthread_mutex_lock(&q->mu);
+            while (q->sync_head == NULL && q->gen == gen) {
+                q->idle++;
+                pthread_cond_wait(&q->sync_cv, &q->mu);
+                q->idle--;
+                /* Woken for a call another thread took: nothing left to
+                 * wake anyone for, so let the next submit signal. */
+                if (q->sync_head == NULL) q->waking = 0;
+            }
+            woken = 1;
+            pthread_mutex_unlock(&q->mu);
+            Py_END_ALLOW_THREADS
+            continue;
+        }
+        q->running++;
+        pthread_mutex_unlock(&q->mu);
+        db_invoke(c->handler, c->label, c->req, c->req_len, c->kwargs, NULL, NULL, &c->result);
+        publish(q, c, c);
+        pthread_mutex_lock(&q->mu);
+        q->running--;
+        pthread_mutex_unlock(&q->mu);
+    }
+    pthread_mutex_lock(&q->mu);
+    int last = --q->alive == 0 && q->freed;
+    pthread_mutex_unlock(&q->mu);
+    if (last) queue_release(q);
+    Py_RETURN_NONE;
+}
+
+/* Any thread, no GIL, every 500 µs while sync calls wait (package loop):
+ * when the oldest sync call has waited since the last tick while a thread
+ * is idle, the running threads are blocked (or busy for longer than
+ * that): wake one, which wakes the next while calls still wait, so that a
+ * burst of blocking calls spreads over the pool within a tick. Returns
+ * whether sync calls are queued (the ticker stops when none are). */
+int db_tick_handlers(db_queue *q) {
+    pthread_mutex_lock(&q->mu);
+    db_call *head = q->sync_head;
+    if (head != NULL && head == q->tick_head && q->idle > 0 && !q->waking) {
+        q->waking = 1;
+        q->chain = 1;
+        pthread_cond_signal(&q->sync_cv);
+    }
+    q->tick_head = head;
+    pthread_mutex_unlock(&q->mu);
+    return head != NULL;
+}
+
+/* Any thread, no GIL: ends the current generation of handler threads.
+ * Each leaves once its current call (if any) is done. Calls still queued
+ * for them, and those submitted from now on, go to the loop thread until
+ * new threads start. */
+void db_stop_handlers(db_queue *q) {
+    pthread_mutex_lock(&q->mu);
+    q->gen++;
+    q->workers = 0;
+    q->waking = 0;
+    q->chain = 0;
+    q->tick_head = NULL;
+    db_call *rest = q->sync_head;
+    q->sync_head = q->sync_tail = NULL;
+    pthread_cond_broadcast(&q->sync_cv);
+    pthread_mutex_unlock(&q->mu);
+    while (rest != NULL) {
+        db_call *c = rest;
+        rest = c->next;
+        c->next = NULL;
+        push_in(q, c);
+    }
 }
 
 /* Any thread, no GIL: queues future.set_result(<value in the wire format>).
@@ -151,11 +335,14 @@ void db_free_calls(db_call *list) {
 static void publish(db_queue *q, db_call *head, db_call *tail) {
     if (head == NULL) return;
     pthread_mutex_lock(&q->mu);
+    /* The completer reads done_fd and then takes the whole list, so the fd
+     * needs a signal only when the list goes from empty to not empty. */
+    int was_empty = q->out_head == NULL;
     if (q->out_tail) q->out_tail->next = head;
     else q->out_head = head;
     q->out_tail = tail;
     pthread_mutex_unlock(&q->mu);
-    signal_fd(q->done_fd);
+    if (was_empty) signal_fd(q->done_fd);
 }
 
 /* A handler's task finished: self is the call's address. */
@@ -165,9 +352,7 @@ static PyObject *task_done(PyObject *self, PyObject *task) {
     db_finish_task(task, c->label, &c->result);
     Py_CLEAR(c->task);
     c->next = NULL;
-    int fatal = c->result.fatal;
     publish(c->queue, c, c);
-    if (fatal) return NULL;
     Py_RETURN_NONE;
 }
 
@@ -176,9 +361,9 @@ PyMethodDef db_task_done_def = {"_task_done", task_done, METH_O, NULL};
 /* The GIL thread, from the event loop when wake_fd is readable: runs one
  * batch. Order matters (ENGINE-NOTES: re-arming before the read lost
  * wake-ups): clear the fd, take the batch, and go back to sleeping only
- * when the queue is found empty. Returns NULL with KeyboardInterrupt or
- * SystemExit set when a handler raised one; the rest of the batch stays
- * queued. */
+ * when the queue is found empty. What a handler raises becomes its
+ * response (KeyboardInterrupt and SystemExit too: see db_handler_raised),
+ * so this never fails. */
 PyObject *db_drain(db_queue *q) {
     clear_fd(q->wake_fd);
     pthread_mutex_lock(&q->mu);
@@ -188,8 +373,7 @@ PyObject *db_drain(db_queue *q) {
     pthread_mutex_unlock(&q->mu);
 
     db_call *done_head = NULL, *done_tail = NULL;
-    int fatal = 0;
-    while (batch != NULL && !fatal) {
+    while (batch != NULL) {
         db_call *c = batch;
         batch = c->next;
         c->next = NULL;
@@ -211,7 +395,6 @@ PyObject *db_drain(db_queue *q) {
             c->result.task = NULL;
             continue;
         }
-        fatal = c->result.fatal;
         if (done_tail) done_tail->next = c;
         else done_head = c;
         done_tail = c;
@@ -219,17 +402,9 @@ PyObject *db_drain(db_queue *q) {
     publish(q, done_head, done_tail);
 
     pthread_mutex_lock(&q->mu);
-    if (batch != NULL) { /* put the rest back, ahead of newer calls */
-        db_call *last = batch;
-        while (last->next) last = last->next;
-        last->next = q->in_head;
-        q->in_head = batch;
-        if (q->in_tail == NULL) q->in_tail = last;
-    }
     int more = q->in_head != NULL;
     q->sleeping = !more;
     pthread_mutex_unlock(&q->mu);
     if (more) signal_fd(q->wake_fd); /* let timers and tasks run, then come back */
-    if (fatal) return NULL;
     Py_RETURN_NONE;
 }

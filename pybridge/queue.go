@@ -59,12 +59,22 @@ func (q *Queue) Close(_ GIL) {
 	q.q = nil
 }
 
+// StopHandlers ends the handler threads serving the queue (see queue.c):
+// each returns from databridge._core.serve_handlers once its current call
+// is done; queued sync calls go to the event loop thread meanwhile.
+func (q *Queue) StopHandlers() { C.db_stop_handlers(q.q) }
+
+// TickHandlers wakes a handler thread when sync calls have waited since
+// the last tick while the running threads are blocked (queue.c); the loop
+// calls it every 500 µs while it reports that sync calls are queued.
+func (q *Queue) TickHandlers() (queued bool) { return C.db_tick_handlers(q.q) != 0 }
+
 // Submit queues a call of h with req (copied): the request dict, followed
 // by a dict of keyword arguments when kwargs is set. slot comes back with
 // the result. Cost: one cgo crossing, one malloc and a copy of req.
 func (q *Queue) Submit(h *Handler, req []byte, kwargs bool, slot int64) error {
 	p, n := cBytes(req)
-	if C.db_submit(q.q, toC(h.fn), toC(h.name), p, n, C.int64_t(slot), cBool(kwargs)) == nil {
+	if C.db_submit(q.q, toC(h.fn), toC(h.name), p, n, C.int64_t(slot), cBool(kwargs), cBool(h.Pool)) == nil {
 		return errors.New("databridge: out of memory queueing a call")
 	}
 	return nil
@@ -127,9 +137,9 @@ func handOver(c *C.db_call) *wire.Reply {
 
 // Drain runs one batch on this thread, as databridge._core.drain does
 // from the event loop's reader (for Go tests of the queue; the engine
-// never calls it: the GIL thread must not run Go, see queue.c). A handler
-// that raised KeyboardInterrupt or SystemExit leaves that exception set
-// and returns errPython.
+// never calls it: the GIL thread must not run Go, see queue.c). It fails
+// only if a Python error escapes the batch, which db_drain never lets
+// happen today.
 func (q *Queue) Drain(_ GIL) error {
 	r := C.db_drain(q.q)
 	if r == nil {

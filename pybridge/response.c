@@ -43,7 +43,6 @@ void db_result_reset(db_result *out) {
     out->body_off = 0;
     out->body_len = 0;
     out->task = NULL;
-    out->fatal = 0;
     out->buf.len = 0;
 }
 
@@ -333,17 +332,12 @@ void db_internal_error(db_result *out, const char *kind, PyObject *route) {
     emit_500(out);
 }
 
-/* A handler raised: HTTPError becomes its response, KeyboardInterrupt and
- * SystemExit stay set (fatal) after a 500, anything else is logged. */
+/* A handler raised: HTTPError becomes its response, anything else is
+ * logged and answers 500 -- KeyboardInterrupt and SystemExit included: a
+ * handler that raises them does not stop the server (issue #9). Ctrl+C and
+ * SIGTERM reach the server through the event loop's signal handlers, not
+ * as exceptions inside handlers (python/databridge/server.py). */
 void db_handler_raised(db_result *out, PyObject *route) {
-    if (PyErr_ExceptionMatches(PyExc_KeyboardInterrupt) || PyErr_ExceptionMatches(PyExc_SystemExit)) {
-        PyObject *type, *value, *tb;
-        PyErr_Fetch(&type, &value, &tb);
-        emit_500(out);
-        PyErr_Restore(type, value, tb);
-        out->fatal = 1;
-        return;
-    }
     if (http_error_class == NULL || !PyErr_ExceptionMatches(http_error_class)) {
         db_internal_error(out, "handler", route);
         return;

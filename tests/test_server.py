@@ -9,11 +9,13 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 
+import databridge
 from databridge import App, Server
 from tests.apps import live
 
@@ -210,9 +212,19 @@ def test_concurrent_async_handlers_overlap(serve: Serve) -> None:
 
 
 def test_server_serves_from_a_background_thread(serve: Serve) -> None:
+    """The event loop runs on the server's thread: async handlers and inline
+    sync ones run there; other sync handlers on handler threads (issue #9)."""
     threads: list[str] = []
     app = App()
     app.get("/")(lambda request: threads.append(threading.current_thread().name))
+    app.get("/inline")(databridge.inline(lambda request: threads.append(threading.current_thread().name)))
+
+    @app.get("/async")
+    async def in_loop(request: dict[str, Any]) -> None:
+        threads.append(threading.current_thread().name)
+
     server = serve(app)
-    assert requests.get(url(server, "/"), timeout=TIMEOUT).status_code == 204
-    assert threads == ["databridge-server"]
+    for path in ("/", "/inline", "/async"):
+        assert requests.get(url(server, path), timeout=TIMEOUT).status_code == 204
+    assert threads[0].startswith("databridge-handler-")
+    assert threads[1:] == ["databridge-server", "databridge-server"]

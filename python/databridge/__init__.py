@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 
 from . import _core
+from ._runtime import inline
 from ._version import __version__
 from .app import App
 from .background import BackgroundTasks
@@ -37,7 +38,7 @@ from .server import Server, StartupError
 __all__ = [
     "App", "BackgroundTasks", "Depends", "HTMLResponse", "HTTPError", "HTTPException", "Header", "JSONResponse",
     "MutableHeaders", "Path", "PlainTextResponse", "Query", "RedirectResponse", "Request", "RequestValidationError",
-    "RequestValidator", "Response", "Route", "Router", "Server", "StartupError", "State", "__version__",
+    "RequestValidator", "Response", "Route", "Router", "Server", "StartupError", "State", "__version__", "inline",
 ]
 
 _logger = logging.getLogger("databridge")

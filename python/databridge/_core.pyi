@@ -55,6 +55,12 @@ def add_fixed(
     call per request). ValueError for a bad path, a duplicate route or a
     status outside 200-599."""
 
+def add_middleware(engine: int, kind: str, options: str) -> None:
+    """Wrap everything the engine serves in a native middleware (``kind``:
+    ``cors``, ``gzip``, ``trustedhost``, ``httpsredirect``) made from
+    ``options`` (JSON), outside those added before. ValueError for bad
+    options."""
+
 def set_handler(engine: int, index: int, handler: Callable[..., Any]) -> None:
     """Make the ``index``-th route handler registered with :func:`add_route`
     call ``handler`` instead (the app's middleware stack around it).
@@ -73,6 +79,16 @@ def attach(engine: int, loop: asyncio.AbstractEventLoop) -> tuple[int, object]:
 def drain(queue: object) -> None:
     """Run a batch of pending requests, in C. Called by the loop when the fd
     is readable."""
+
+def serve_handlers(queue: object) -> None:
+    """A handler thread's body: run sync handler calls (those of routes
+    whose handler is a ``def`` not marked inline) until
+    :func:`stop_handlers`, releasing the GIL while waiting for one."""
+
+def stop_handlers(queue: object) -> None:
+    """End the handler threads of ``queue``: each returns from
+    :func:`serve_handlers` once its current call is done; calls still
+    queued, and new ones, run on the event loop thread meanwhile."""
 
 def detach(engine: int) -> None: ...
 def listen(engine: int, host: str, port: int, options: str | None = None) -> int:

@@ -23,6 +23,7 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from ._runtime import call_endpoint
 from .background import after_response
 from .exceptions import HTTPError, HTTPException, RequestValidationError
 from .requests import Request
@@ -128,9 +129,7 @@ class Stack:
         if endpoint is None:
             raise RuntimeError("databridge: call_next() must be given the Request the middleware received")
         try:
-            result = endpoint(request.scope, **request._kwargs)
-            if inspect.isawaitable(result):
-                result = await result
+            result = await call_endpoint(endpoint, request.scope, **request._kwargs)
             response = as_response(result)
         except RequestValidationError as exc:
             handler = self.handlers.get(RequestValidationError) or self.handlers.get(422) or self._for_exception(exc)
@@ -202,6 +201,7 @@ class Stack:
                     raise HTTPException(status, detail if detail is not None else None, hdrs or None)
                 return made
 
+            produce.__databridge_inline__ = True  # type: ignore[attr-defined]
             return await run(Request(request, None, produce))
 
         go_response.__qualname__ = go_response.__name__ = "databridge.response_hook"

@@ -250,6 +250,15 @@ class App(Router):
         for method in methods:
             _core.add_fixed(self._engine, method.upper(), path, label, status_code, pairs, body)
 
+    def add_middleware(self, middleware_class: type[Any], **options: Any) -> None:
+        """Wrap the app in a native middleware from :mod:`databridge.middleware`
+        (CORS, GZip, TrustedHost, HTTPSRedirect), made with ``options`` (its
+        keyword arguments, Starlette's) and run by the engine in Go, with no
+        Python call per request. As in Starlette, the middleware added last
+        is the outermost. Raises TypeError for a class that is not one and
+        TypeError/ValueError for bad options."""
+        _core.add_middleware(self._engine, *_native_middleware(middleware_class, options))
+
     # -- internals --------------------------------------------------------
 
     def _add_endpoint(self, method: str, path: str, endpoint: Callable[..., Any], name: str, spec: str | None) -> None:
@@ -300,3 +309,16 @@ class App(Router):
             _core.engine_free(engine)
         except Exception:
             pass
+
+
+def _native_middleware(middleware_class: type[Any], options: dict[str, Any]) -> tuple[str, str]:
+    """(kind, options JSON) of a native middleware class and its options."""
+    from .middleware import NativeMiddleware
+
+    if not (isinstance(middleware_class, type) and issubclass(middleware_class, NativeMiddleware)):
+        raise TypeError(
+            f"databridge: add_middleware takes a class from databridge.middleware "
+            f"(CORSMiddleware, GZipMiddleware, TrustedHostMiddleware, HTTPSRedirectMiddleware), not {middleware_class!r}"
+        )
+    instance = middleware_class(**options)
+    return instance.kind, instance.options_json()

@@ -65,8 +65,21 @@ def after_response(work: Callable[[], Awaitable[Any]]) -> None:
     schedules the start, which so comes after all of them. Called outside a
     task (a sync handler, inside the engine's batch, or the conversion of a
     response), the start is scheduled after the batch, which hands its
-    responses to Go before returning to the loop."""
-    loop = asyncio.get_running_loop()
+    responses to Go before returning to the loop. Called on a handler
+    thread (a sync handler of the pool), the start is handed to the loop
+    thread, which runs it once it holds the GIL: the handler thread hands
+    its response to Go in C right after the handler returns, without
+    running Python in between, so in practice first."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        from ._runtime import handler_loop
+
+        pool_loop = handler_loop()
+        if pool_loop is None:
+            raise
+        pool_loop.call_soon_threadsafe(_start, pool_loop, work)
+        return
     task = asyncio.current_task(loop)
     if task is not None and not task.done():
         task.add_done_callback(lambda _: loop.call_soon(_start, loop, work))

@@ -113,6 +113,15 @@ def _add_server_flags(run: argparse.ArgumentParser) -> None:
             metavar="N",
             help=f"{setting.help} (default: %(default)s)",
         )
+    limits.add_argument(
+        "--thread-pool-size",
+        dest="thread_pool_size",
+        type=_positive(int, zero_ok=True),
+        default=40,
+        metavar="N",
+        help="threads that run sync (def) handlers, so one blocking delays no other request; "
+        "0: every handler on the event loop thread (default: %(default)s)",
+    )
     tls = run.add_argument_group("TLS and HTTP/2")
     tls.add_argument("--ssl-certfile", metavar="FILE", help="PEM certificate chain: serve HTTPS (TLS 1.2+)")
     tls.add_argument("--ssl-keyfile", metavar="FILE", help="PEM private key of --ssl-certfile")
@@ -175,6 +184,7 @@ def _run(args: argparse.Namespace) -> int:
             ssl_keyfile_password=args.ssl_keyfile_password,
             ssl_ca_certs=args.ssl_ca_certs,
             http2=args.http2,
+            thread_pool_size=args.thread_pool_size,
             **options,
         )
     except (TypeError, ValueError) as exc:

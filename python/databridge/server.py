@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import _core
-from ._runtime import Attachment, batch_scheduling, new_loop
+from ._runtime import DEFAULT_THREAD_POOL_SIZE, Attachment, batch_scheduling, new_loop
 from .background import wait_pending
 
 if TYPE_CHECKING:
@@ -78,6 +78,13 @@ class Server:
     an encrypted key) serve TLS 1.2+, with HTTP/2 chosen by ALPN;
     ``ssl_ca_certs`` requires client certificates signed by those CAs
     (mutual TLS). ``http2=False`` turns HTTP/2 off (h2 and h2c).
+
+    ``thread_pool_size`` (default 40, as Starlette's and FastAPI's thread
+    pool) is the number of handler threads: sync handlers (``def``) run on
+    them, so one that blocks in I/O delays neither async handlers, nor Go's
+    routes, nor up to ``thread_pool_size - 1`` other sync calls, nor a
+    SIGTERM. Async handlers and ``@databridge.inline`` sync ones run on the
+    event loop thread. 0 runs every handler on the event loop thread.
     """
 
     def __init__(
@@ -92,6 +99,7 @@ class Server:
         ssl_keyfile_password: str | None = None,
         ssl_ca_certs: str | None = None,
         http2: bool = True,
+        thread_pool_size: int = DEFAULT_THREAD_POOL_SIZE,
         **settings: float,
     ) -> None:
         unknown = sorted(set(settings) - _SETTING_NAMES)
@@ -109,6 +117,11 @@ class Server:
             if value < 0 or (value == 0 and setting.name != "max_requests_per_connection"):
                 raise ValueError(f"databridge: {setting.name} must be positive, not {value!r}")
             values[setting.name] = setting.kind(value)
+        if isinstance(thread_pool_size, bool) or not isinstance(thread_pool_size, int):
+            raise TypeError(f"databridge: thread_pool_size must be an int, not {type(thread_pool_size).__name__}")
+        if not 0 <= thread_pool_size <= 10_000:
+            raise ValueError(f"databridge: thread_pool_size must be in 0..10000, not {thread_pool_size}")
+        self.thread_pool_size = thread_pool_size
         if (ssl_certfile is None) != (ssl_keyfile is None):
             raise ValueError("databridge: TLS needs both ssl_certfile and ssl_keyfile")
         if ssl_ca_certs is not None and ssl_certfile is None:
@@ -191,7 +204,7 @@ class Server:
         attachment: Attachment | None = None
         started = False
         try:
-            attachment = Attachment(engine, loop)
+            attachment = Attachment(engine, loop, threads=self.thread_pool_size)
             self.app._build()
             try:
                 loop.run_until_complete(self.app._startup())
@@ -213,10 +226,7 @@ class Server:
                 print(f"databridge: serving {self.url} (Ctrl+C to stop)", file=sys.stderr, flush=True)
             if ready is not None:
                 ready.set()
-            try:
-                loop.run_until_complete(self._stop)
-            except KeyboardInterrupt:  # raised inside a handler, or before the loop ran
-                pass
+            self._run_until_stopped(loop, self._stop)
             logger.info("shutting down, finishing requests in flight")
             loop.run_until_complete(self._drain(engine))
         finally:
@@ -229,6 +239,22 @@ class Server:
             if attachment is not None:
                 attachment.close()
             loop.close()
+
+    @staticmethod
+    def _run_until_stopped(loop: asyncio.AbstractEventLoop, stop: asyncio.Future[None]) -> None:
+        """Run the loop until ``stop`` resolves. Ctrl+C and SIGTERM resolve
+        it through the loop's signal handlers, so a KeyboardInterrupt or
+        SystemExit that escapes the loop here was raised by a handler's task
+        after it suspended (asyncio re-raises those two out of the loop).
+        The engine has already answered that request 500 and logged it
+        (the task's done callback runs on the next loop iteration); the
+        server keeps serving (issue #9)."""
+        while not stop.done():
+            try:
+                loop.run_until_complete(stop)
+            except (KeyboardInterrupt, SystemExit):
+                if stop.done():
+                    break
 
     @property
     def url(self) -> str:

@@ -44,6 +44,17 @@ async def sleep(request: dict[str, Any]) -> dict[str, float]:
     return {"slept": time.monotonic() - started}
 
 
+@app.get("/block")
+def block(request: dict[str, Any]) -> dict[str, float]:
+    """A sync handler that blocks its thread for ``?seconds=`` (default 0.1),
+    as a sync database driver would."""
+    seconds = float(request["query_params"].get("seconds", "0.1"))
+    logger.info("block request started")
+    started = time.monotonic()
+    time.sleep(seconds)
+    return {"slept": time.monotonic() - started}
+
+
 @app.get("/relay")
 async def relay(request: dict[str, Any]) -> dict[str, str]:
     """Open an asyncio connection to 127.0.0.1:``?port=``, send a line and
