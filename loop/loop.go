@@ -15,6 +15,7 @@ type Loop struct {
 	slots     slots
 	done      *os.File // a dup of the queue's done fd, read through the netpoller
 	completer sync.WaitGroup
+	abort     abortState // abort.go: Abort answers waiting calls with 503
 }
 
 // New makes a Loop and starts its completer goroutine.
@@ -70,7 +71,13 @@ func (l *Loop) Call(h *pybridge.Handler, request []byte, kwargs bool) *wire.Repl
 		waiterPool.Put(w)
 		return nil // the server answers 500
 	}
-	<-w.done
+	select {
+	case <-w.done:
+	case <-l.abort.ch():
+		// The waiter stays with its slot: the completer may still
+		// deliver into it (done has room for one), so it is not pooled.
+		return abortedReply()
+	}
 	resp := w.response
 	w.response = nil
 	waiterPool.Put(w)
