@@ -25,6 +25,7 @@ type engine struct {
 	loop     *loop.Loop
 	srv      *server.Server
 	handlers []*pybridge.Handler
+	prod     *prodState // prod.go: middleware and what to close after stopping
 }
 
 func newEngine() (*engine, error) {
@@ -73,6 +74,10 @@ func (e *engine) addFixed(method, path, name string, status int, header [][2]str
 }
 
 func (e *engine) listen(host string, port int, cfg server.Config) (int, error) {
+	return e.listenProd(host, port, cfg, nil)
+}
+
+func (e *engine) listenProd(host string, port int, cfg server.Config, prod *prodOptions) (int, error) {
 	if e.srv != nil {
 		select {
 		case <-e.srv.Done():
@@ -80,8 +85,18 @@ func (e *engine) listen(host string, port int, cfg server.Config) (int, error) {
 			return 0, errors.New("databridge: this app is already listening")
 		}
 	}
-	srv, err := server.Listen(e.router, cfg, host, port)
+	var h server.Handler = e.router
+	if prod != nil {
+		st, err := prod.setup(&cfg)
+		if err != nil {
+			return 0, err
+		}
+		h = st.chain.Then(e.router)
+		e.prod = st
+	}
+	srv, err := server.Listen(h, cfg, host, port)
 	if err != nil {
+		e.prod.close()
 		return 0, err
 	}
 	e.srv = srv
@@ -90,7 +105,7 @@ func (e *engine) listen(host string, port int, cfg server.Config) (int, error) {
 }
 
 func (e *engine) shutdown(timeout time.Duration) {
-	if e.srv != nil {
+	if e.srv != nil && !e.prod.shutdown(e.srv, timeout) {
 		e.srv.Shutdown(timeout)
 	}
 }
@@ -101,6 +116,7 @@ func (e *engine) stopped() bool {
 	}
 	select {
 	case <-e.srv.Done():
+		e.prod.close() // the access log written out
 		return true
 	default:
 		return false
