@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/databridge/databridge/loop"
+	"github.com/databridge/databridge/metrics"
 	"github.com/databridge/databridge/pybridge"
 	"github.com/databridge/databridge/pyroute"
 	"github.com/databridge/databridge/router"
@@ -54,8 +55,17 @@ func (e *engine) addRoute(gil pybridge.GIL, method, path string, fn pybridge.Obj
 	}
 	// Logs name the route by method, path and handler: GET /users/<id> (get_user).
 	h := pybridge.NewHandler(gil, fn, label)
-	call := func(request []byte, kwargs bool) *wire.Reply { return e.loop.Call(h, request, kwargs) }
-	if _, err := e.router.Add(method, path, name, pyroute.New(call, label, pattern, v, 0)); err != nil {
+	call := func(request []byte, kwargs bool) *wire.Reply {
+		if !metrics.On() {
+			return e.loop.Call(h, request, kwargs)
+		}
+		start := time.Now()
+		reply := e.loop.Call(h, request, kwargs)
+		metrics.ObserveCall(start)
+		return reply
+	}
+	route := metrics.Label(pattern.Canonical, pyroute.New(call, label, pattern, v, 0))
+	if _, err := e.router.Add(method, path, name, route); err != nil {
 		h.Close(gil)
 		return err
 	}
@@ -69,7 +79,7 @@ func (e *engine) addFixed(method, path, name string, status int, header [][2]str
 	if status < 200 || status > 599 {
 		return fmt.Errorf("databridge: status %d of route %q is not a final status (200-599)", status, path)
 	}
-	_, err := e.router.Add(method, path, name, server.Fixed(status, header, body))
+	_, err := e.router.Add(method, path, name, metrics.Label(path, server.Fixed(status, header, body)))
 	return err
 }
 
@@ -87,6 +97,8 @@ func (e *engine) listenProd(host string, port int, cfg server.Config, prod *prod
 	}
 	var h server.Handler = e.router
 	if prod != nil {
+		loopPending = e.loop.Pending
+		e.loop.OnBatch = metrics.ObserveBatch
 		st, err := prod.setup(&cfg)
 		if err != nil {
 			return 0, err

@@ -10,7 +10,9 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/databridge/databridge/accesslog"
 	"github.com/databridge/databridge/limit"
+	"github.com/databridge/databridge/metrics"
 	"github.com/databridge/databridge/proxy"
 	"github.com/databridge/databridge/server"
 )
@@ -35,17 +38,19 @@ type prodOptions struct {
 	Metrics           bool    `json:"metrics"`
 	MetricsPort       int     `json:"metrics_port"`
 	MetricsHost       string  `json:"metrics_host"`
+	WorkerRestarts    int     `json:"worker_restarts"`
 }
 
 // prodState is what an engine keeps of its production options while it
 // serves: closed (the access log flushed) once the server has stopped.
 type prodState struct {
-	chain     server.Chain
-	accessLog *accesslog.Logger
-	limiter   *limit.Limiter
-	listener  *server.GracefulListener // an inherited socket: stop accepting first
-	closers   []func()
-	closeOnce sync.Once
+	chain       server.Chain
+	accessLog   *accesslog.Logger
+	limiter     *limit.Limiter
+	listener    *server.GracefulListener // an inherited socket: stop accepting first
+	metricsPort int
+	closers     []func()
+	closeOnce   sync.Once
 }
 
 func (p *prodState) close() {
@@ -92,6 +97,33 @@ func (o *prodOptions) setup(cfg *server.Config) (*prodState, error) {
 		st.accessLog = accesslog.New(f, os.Stdout)
 		st.chain = append(st.chain, st.accessLog.Middleware)
 		st.closers = append(st.closers, st.accessLog.Close)
+	}
+	if o.Metrics || o.MetricsPort != 0 {
+		restarts := -1
+		if o.ControlFd != nil {
+			restarts = o.WorkerRestarts
+		}
+		m := metrics.New(metrics.Source{Pending: loopPending}, restarts)
+		metrics.Activate(m)
+		st.closers = append(st.closers, func() { metrics.Activate(nil) })
+		if o.MetricsPort != 0 {
+			port := o.MetricsPort
+			if port == -1 { // a worker: any free port, told to the supervisor
+				port = 0
+			}
+			bound, stop, err := m.ListenAndServe(net.JoinHostPort(o.MetricsHost, strconv.Itoa(port)))
+			if err != nil {
+				return nil, fmt.Errorf("databridge: metrics port: %w", err)
+			}
+			st.closers = append(st.closers, stop)
+			st.metricsPort = bound
+			if o.ControlFd != nil {
+				if err := tell(*o.ControlFd, fmt.Sprintf("metrics %d\n", bound)); err != nil {
+					return nil, err
+				}
+			}
+		}
+		st.chain = append(st.chain, m.Middleware(o.Metrics))
 	}
 	if o.ControlFd != nil && o.MaxRequests > 0 {
 		mw, err := recycleAfter(*o.ControlFd, int64(o.MaxRequests))
@@ -145,4 +177,13 @@ func (p *prodState) shutdown(srv *server.Server, timeout time.Duration) bool {
 		srv.Shutdown(timeout)
 	}()
 	return true
+}
+
+// loopPending is set by the engine that serves (one per process serves).
+var loopPending func() int64
+
+// tell writes one line to the supervisor on the worker's control socket.
+func tell(fd int, line string) error {
+	_, err := syscall.Write(fd, []byte(line))
+	return err
 }

@@ -47,3 +47,13 @@ func abortedReply() *wire.Reply {
 		Body:   abortBody,
 	}
 }
+
+// Pending is the number of calls queued for, or running on, the GIL thread.
+func (l *Loop) Pending() int64 { return l.pending.Load() }
+
+func (l *Loop) batchDone(n int) {
+	l.pending.Add(int64(-n))
+	if f := l.OnBatch; f != nil && n > 0 {
+		f(n)
+	}
+}

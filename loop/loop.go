@@ -3,6 +3,7 @@ package loop
 import (
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/databridge/databridge/pybridge"
@@ -15,7 +16,9 @@ type Loop struct {
 	slots     slots
 	done      *os.File // a dup of the queue's done fd, read through the netpoller
 	completer sync.WaitGroup
-	abort     abortState // abort.go: Abort answers waiting calls with 503
+	abort     abortState   // abort.go: Abort answers waiting calls with 503
+	pending   atomic.Int64 // abort.go: calls queued or running (Pending)
+	OnBatch   func(n int)  // when set, told the size of each batch of completed calls
 }
 
 // New makes a Loop and starts its completer goroutine.
@@ -66,7 +69,9 @@ func (l *Loop) Close(gil pybridge.GIL) {
 func (l *Loop) Call(h *pybridge.Handler, request []byte, kwargs bool) *wire.Reply {
 	w := waiterPool.Get().(*waiter)
 	slot := l.slots.add(w)
+	l.pending.Add(1)
 	if err := l.queue.Submit(h, request, kwargs, slot); err != nil {
+		l.pending.Add(-1)
 		l.slots.take(slot)
 		waiterPool.Put(w)
 		return nil // the server answers 500
@@ -100,10 +105,13 @@ func (l *Loop) complete() {
 		if _, err := l.done.Read(buf[:]); err != nil {
 			return // closed
 		}
+		n := 0
 		l.queue.TakeDone().Each(func(slot int64, resp *wire.Reply) {
 			w := l.slots.take(slot)
 			w.response = resp
 			w.done <- struct{}{}
+			n++
 		})
+		l.batchDone(n)
 	}
 }

@@ -201,6 +201,8 @@ def run(args: argparse.Namespace, run_argv: list[str]) -> int:
         return 2
     production = production_kwargs(args)
     if args.worker_fd is not None:  # one worker of a supervisor
+        if args.metrics_port:  # the supervisor serves them all on --metrics-port
+            production |= {"metrics_port": -1, "metrics_host": "127.0.0.1"}
         return _run(args, production | {"fd": args.fd, "control_fd": args.worker_fd,
                                         "max_requests": args.workers_max_requests},
                     prepare=lambda server: _as_worker(server, args.worker_fd))
@@ -265,6 +267,10 @@ def _supervise(args: argparse.Namespace, run_argv: list[str], sock: socket.socke
     print(describe_setup(url, options.workers, args.ssl_certfile is not None, args.http2,
                          production_kwargs(args)), file=sys.stderr, flush=True)
     supervisor = Supervisor(run_argv, sock, options, url)
+    if args.metrics_port:
+        from .supervisor import serve_metrics
+
+        serve_metrics(supervisor, args.host, args.metrics_port)
     if args.reload:
         from .reload import watch
 

@@ -40,7 +40,7 @@ def production_options(values: dict[str, Any]) -> dict[str, Any]:
         kind = _PRODUCTION[name]
         if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
             raise TypeError(f"databridge: {name} must be an int, not {type(value).__name__}")
-        if kind is int and value < 0:
+        if kind is int and value < 0 and not (name == "metrics_port" and value == -1):
             raise ValueError(f"databridge: {name} must be 0 or more, not {value!r}")
         if kind is bool:
             value = bool(value)

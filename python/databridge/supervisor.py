@@ -29,6 +29,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Sequence
@@ -67,6 +68,7 @@ class Worker:
     killed: bool = False
     buf: bytes = b""
     expected_exit: bool = False
+    metrics_port: int = 0
     extra: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -98,7 +100,8 @@ class Supervisor:
         self.exit_status = 0
         self.roll: deque[Worker] = deque()
         self.signals: deque[int] = deque()
-        self.restarts = 0
+        self.restarts = 0  # replacements that took over (recycles, SIGHUP, reload)
+        self.respawns = 0  # workers started after one died
 
     # -- processes --------------------------------------------------------
 
@@ -145,6 +148,8 @@ class Supervisor:
         if line == "ready":
             w.ready_at = time.monotonic()
             self.on_ready(w)
+        elif line.startswith("metrics "):
+            w.metrics_port = int(line.split()[1])
         elif line.startswith("recycle"):
             self.recycle(w, line.partition(" ")[2] or "asked")
 
@@ -205,6 +210,7 @@ class Supervisor:
             self.begin_stop(signal.SIGTERM)
             return
         if w.replacement is None:
+            self.respawns += 1
             new = self.spawn("respawn")
             new.extra["died_at"] = now
 
@@ -338,3 +344,74 @@ def _rss_mb(pid: int) -> float:
     except OSError:
         pass
     return 0.0
+
+
+def serve_metrics(supervisor: Supervisor, host: str, port: int) -> None:
+    """Serve /metrics on host:port from a thread: every worker's exposition
+    (each worker serves its own on a loopback port it tells the supervisor)
+    with a ``worker="<pid>"`` label, and the supervisor's own counters."""
+    import http.server
+    import urllib.request
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            if self.path.split("?")[0] != "/metrics":
+                self.send_error(404)
+                return
+            body = collect().encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    def collect() -> str:
+        # Samples of one family must be contiguous: group them across workers.
+        headers: dict[str, list[str]] = {}
+        groups: dict[str, list[str]] = {}
+        for w in list(supervisor.workers.values()):
+            if not w.metrics_port or not w.ready:
+                continue
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{w.metrics_port}/metrics", timeout=2) as r:
+                    text = r.read().decode()
+            except OSError:
+                continue
+            family = ""
+            for line in text.splitlines():
+                if line.startswith("#"):
+                    parts = line.split(None, 3)
+                    if len(parts) >= 3 and parts[1] in ("HELP", "TYPE"):
+                        family = parts[2]
+                        head = headers.setdefault(family, [])
+                        if line not in head:
+                            head.append(line)
+                        groups.setdefault(family, [])
+                elif line:
+                    name, brace, rest = line.partition("{")
+                    if brace and " " not in name:
+                        sample = f'{name}{{worker="{w.pid}",{rest}'
+                    else:
+                        metric, _, value = line.partition(" ")
+                        sample = f'{metric}{{worker="{w.pid}"}} {value}'
+                    groups.setdefault(family, []).append(sample)
+        out: list[str] = []
+        for family, lines in groups.items():
+            out += headers.get(family, []) + lines
+        out += [
+            "# HELP databridge_worker_restarts_total Workers started to replace others.",
+            "# TYPE databridge_worker_restarts_total counter",
+            f'databridge_worker_restarts_total{{reason="crash"}} {supervisor.respawns}',
+            f'databridge_worker_restarts_total{{reason="recycle"}} {supervisor.restarts}',
+            "# HELP databridge_workers Workers running.",
+            "# TYPE databridge_workers gauge",
+            f"databridge_workers {len(supervisor.workers)}",
+        ]
+        return "\n".join(out) + "\n"
+
+    server = http.server.ThreadingHTTPServer((host, port), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, name="databridge-metrics", daemon=True).start()
