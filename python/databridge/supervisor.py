@@ -98,7 +98,8 @@ class Supervisor:
         self.stop_signal = 0
         self.aborting = False
         self.exit_status = 0
-        self.roll: deque[Worker] = deque()
+        self.roll: deque[tuple[Worker, str]] = deque()
+        self.reload_requested = False
         self.signals: deque[int] = deque()
         self.restarts = 0  # replacements that took over (recycles, SIGHUP, reload)
         self.respawns = 0  # workers started after one died
@@ -191,6 +192,7 @@ class Supervisor:
         if not w.ready:
             if w.reason.startswith("recycle: reload"):
                 logger.error("worker %d (reload) failed to start (%s); the old workers keep serving", w.pid, how)
+                self.roll.clear()
                 return
             self.failed_starts += 1
             logger.error("worker %d exited before serving (%s)", w.pid, how)
@@ -227,7 +229,7 @@ class Supervisor:
         if sig == signal.SIGHUP:
             if not self.stopping:
                 logger.info("SIGHUP: rolling restart of %d workers", len(self.workers))
-                self.roll.extend(w for w in self.workers.values() if w.ready and not w.expected_exit)
+                self.roll.extend((w, "SIGHUP") for w in self.workers.values() if w.ready and not w.expected_exit)
             return
         if not self.stopping:
             logger.info("%s: stopping workers gracefully", signal.Signals(sig).name)
@@ -238,6 +240,10 @@ class Supervisor:
             for w in list(self.workers.values()):
                 self.terminate(w, signal.SIGINT)
         # a second SIGTERM while draining is ignored
+
+    def request_reload(self) -> None:
+        """From the reload thread: roll every worker (periodic does it)."""
+        self.reload_requested = True
 
     def periodic(self) -> None:
         now = time.monotonic()
@@ -254,10 +260,13 @@ class Supervisor:
                 self.recycle(w, "lifetime")
             elif opts.max_rss_mb > 0 and _rss_mb(w.pid) > opts.max_rss_mb:
                 self.recycle(w, "max-rss")
+        if self.reload_requested and not self.stopping:
+            self.reload_requested = False
+            self.roll = deque((w, "reload") for w in self.workers.values() if w.ready and not w.expected_exit)
         if self.roll and not self.stopping and not any(w.replaces for w in self.workers.values()):
-            w = self.roll.popleft()
-            if w.pid in self.workers:
-                self.spawn("recycle: SIGHUP", replaces=w)
+            w, why = self.roll.popleft()
+            if w.pid in self.workers and not w.expected_exit and w.replacement is None:
+                self.spawn(f"recycle: {why}", replaces=w)
 
     # -- the loop ---------------------------------------------------------
 
