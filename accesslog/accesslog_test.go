@@ -79,3 +79,38 @@ func TestFullQueueDrops(t *testing.T) {
 	close(out.ch)
 	l.Close()
 }
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// BenchmarkMiddleware is the access log's cost per request (format and
+// queue a combined line; the writer goroutine runs alongside).
+func BenchmarkMiddleware(b *testing.B) {
+	l := New(Combined, discard{})
+	h := l.Middleware(server.HandlerFunc(func(w server.ResponseWriter, r *server.Request) { w.Send(200, nil) }))
+	req := &server.Request{Method: "GET", Target: "/api/items/42", ProtoMajor: 1, ProtoMinor: 1,
+		RemoteAddr: "127.0.0.1:50000", Body: server.NoBody}
+	req.Header.Add("user-agent", "wrk/4.2")
+	rec := &server.Recorder{}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		*rec = server.Recorder{}
+		h.Serve(rec, req)
+	}
+	b.StopTimer()
+	l.Close()
+	if l.Dropped() > 0 {
+		b.Logf("dropped %d of %d", l.Dropped(), b.N)
+	}
+}
+
+func BenchmarkBaseline(b *testing.B) {
+	h := server.HandlerFunc(func(w server.ResponseWriter, r *server.Request) { w.Send(200, nil) })
+	req := &server.Request{Method: "GET", Target: "/", Body: server.NoBody}
+	rec := &server.Recorder{}
+	for i := 0; i < b.N; i++ {
+		*rec = server.Recorder{}
+		h.Serve(rec, req)
+	}
+}
