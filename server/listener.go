@@ -6,6 +6,7 @@ import (
 	"os"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // FileListener makes a listener of an inherited listening socket: a
@@ -35,17 +36,20 @@ func ListenerPort(ln net.Listener) int {
 	return 0
 }
 
-// GracefulListener stops accepting (StopAccepting closes the socket, or
-// this process's share of it) before the server shuts down: connections
-// it accepted just before get their first request read, and answered,
-// before Shutdown starts (net/http drops a request read after Shutdown
-// began; with a shared socket the other workers take the new connections).
-// Until Close, Accept then blocks instead of failing, so that the serve
-// loop does not take the closed socket for an error.
+// GracefulListener stops accepting before the server shuts down
+// (StopAccepting), in two steps: it first takes every connection already
+// queued on the socket (accept until it would block, through a deadline in
+// the past), and only then closes the socket, or this process's share of it.
+// So a connection the kernel has queued is answered rather than reset when
+// the last worker lets go of the socket, and the connections accepted just
+// before get their first request read and answered before Shutdown starts
+// (net/http drops a request read after Shutdown began). Until Close, Accept
+// then blocks instead of failing, so that the serve loop does not take the
+// closed socket for an error.
 type GracefulListener struct {
 	net.Listener
-	stopOnce, closeOnce sync.Once
-	stopped, closed     chan struct{}
+	stopOnce, closeOnce, innerOnce sync.Once
+	stopped, closed                chan struct{}
 }
 
 // NewGracefulListener wraps ln.
@@ -53,31 +57,59 @@ func NewGracefulListener(ln net.Listener) *GracefulListener {
 	return &GracefulListener{Listener: ln, stopped: make(chan struct{}), closed: make(chan struct{})}
 }
 
-// Accept is the wrapped listener's until StopAccepting.
+type deadliner interface{ SetDeadline(time.Time) error }
+
+// Accept is the wrapped listener's; after StopAccepting it returns what is
+// still queued, then closes the socket and waits for Close.
 func (l *GracefulListener) Accept() (net.Conn, error) {
+	stopping := false
+	select {
+	case <-l.stopped:
+		stopping = true
+		if d, ok := l.Listener.(deadliner); ok {
+			// A deadline already past fails before trying; a near one
+			// takes what is queued, then times out once the queue is empty.
+			d.SetDeadline(time.Now().Add(drainWait))
+		}
+	default:
+	}
 	c, err := l.Listener.Accept()
-	if err != nil {
+	if err == nil {
+		return c, nil
+	}
+	if !stopping {
 		select {
 		case <-l.stopped:
-			<-l.closed
-			return nil, net.ErrClosed
 		default:
+			return nil, err
 		}
 	}
-	return c, err
+	l.closeInner() // the queue is empty (or the socket failed): let go of it
+	<-l.closed
+	return nil, net.ErrClosed
 }
 
-// StopAccepting closes the socket; Accept waits for Close.
+// drainWait is how long Accept waits for one more connection once stopping.
+const drainWait = 2 * time.Millisecond
+
+func (l *GracefulListener) closeInner() { l.innerOnce.Do(func() { l.Listener.Close() }) }
+
+// StopAccepting takes the queued connections, then closes the socket.
 func (l *GracefulListener) StopAccepting() {
 	l.stopOnce.Do(func() {
 		close(l.stopped)
-		l.Listener.Close()
+		if d, ok := l.Listener.(deadliner); ok {
+			d.SetDeadline(time.Now().Add(drainWait)) // wakes an Accept blocked on an empty queue
+			return
+		}
+		l.closeInner()
 	})
 }
 
 // Close stops accepting and ends Accept.
 func (l *GracefulListener) Close() error {
 	l.StopAccepting()
+	l.closeInner()
 	l.closeOnce.Do(func() { close(l.closed) })
 	return nil
 }
