@@ -86,8 +86,8 @@ COMMON = re.compile(
 )
 
 
-def test_access_log_combined_is_the_default(served: Callable[..., Served]) -> None:
-    s = served(APP, "--port", "0")
+def test_access_log_combined_is_the_default_format(served: Callable[..., Served]) -> None:
+    s = served(APP, "--port", "0", "--access-log")
     url = s.live.wait_until_serving()
     r = requests.get(url + "/pid?x=1", headers={"User-Agent": "ua/1", "Referer": "http://r/"}, timeout=TIMEOUT)
     requests.get(url + "/nope", timeout=TIMEOUT)
@@ -104,7 +104,7 @@ def test_access_log_combined_is_the_default(served: Callable[..., Served]) -> No
 
 
 def test_access_log_common(served: Callable[..., Served]) -> None:
-    s = served(APP, "--port", "0", "--access-log-format", "common")
+    s = served(APP, "--port", "0", "--access-log", "--access-log-format", "common")
     url = s.live.wait_until_serving()
     requests.get(url + "/", timeout=TIMEOUT)
     (line,) = s.access_lines(1)
@@ -113,7 +113,7 @@ def test_access_log_common(served: Callable[..., Served]) -> None:
 
 
 def test_access_log_json(served: Callable[..., Served]) -> None:
-    s = served(APP, "--port", "0", "--access-log-format", "json")
+    s = served(APP, "--port", "0", "--access-log-format", "json", env={"DATABRIDGE_ACCESS_LOG": "1"})
     url = s.live.wait_until_serving()
     requests.get(url + "/", headers={"User-Agent": "ua/2", "X-Request-ID": "rid-7"}, timeout=TIMEOUT)
     requests.get(url + "/pid", timeout=TIMEOUT)
@@ -124,8 +124,13 @@ def test_access_log_json(served: Callable[..., Served]) -> None:
     assert two["request_id"] and two["request_id"] != "rid-7"
 
 
-def test_no_access_log_from_the_environment(served: Callable[..., Served]) -> None:
-    s = served(APP, "--port", "0", env={"DATABRIDGE_ACCESS_LOG": "0"})
+def test_access_log_off_by_default_and_flag_beats_environment(served: Callable[..., Served]) -> None:
+    s = served(APP, "--port", "0")
+    url = s.live.wait_until_serving()
+    requests.get(url + "/", timeout=TIMEOUT)
+    assert s.live.stop() == 0
+    assert Path(s.out.name).read_text() == ""
+    s = served(APP, "--port", "0", "--no-access-log", env={"DATABRIDGE_ACCESS_LOG": "1"})
     url = s.live.wait_until_serving()
     requests.get(url + "/", timeout=TIMEOUT)
     assert s.live.stop() == 0

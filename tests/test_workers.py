@@ -202,3 +202,33 @@ def test_the_supervisor_does_not_load_the_engine() -> None:
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True,
                          env=os.environ | {"PYTHONPATH": str(REPO_ROOT / "python")}, timeout=30)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_workers_lifetime_recycles_under_load_losing_nothing(start_live: StartLive) -> None:
+    live = start_live(APP, "--port", "0", "--workers", "2", "--workers-lifetime", "1", "--no-access-log")
+    host, port = addr(live.url)
+    load = Load(host, port, threads=4).start()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and len([x for x in live.lines if "(recycle: lifetime)" in x]) < 2:
+        time.sleep(0.05)
+    load.wait_for(len(load.results) + 50)
+    results = load.stop()
+    assert len([x for x in live.lines if "(recycle: lifetime)" in x]) >= 2
+    assert [r for r in results if r.status != 200] == []
+    assert live.stop(signal.SIGTERM) == 0
+
+
+def test_workers_max_rss_recycles(start_live: StartLive) -> None:
+    live = start_live(APP, "--port", "0", "--workers", "2", "--workers-max-rss", "1", "--no-access-log")
+    live.wait_for_line(r"stopping worker \d+ \(recycle: max-rss\)", timeout=20)
+    assert requests.get(live.url + "/pid", timeout=10).status_code == 200
+    assert live.stop(signal.SIGTERM) == 0
+
+
+def test_crash_loop_exits_1() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "databridge", "run", "tests.apps.crashy", "--port", "0", "--workers", "2"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "crashed 11 times within 60 s" in result.stderr

@@ -283,12 +283,13 @@ class Supervisor:
                 self.spawn("start")
             announced = False
             while self.workers or not self.stopping:
-                if not announced and not self.stopping and len(self.workers) >= self.options.workers and all(
-                        w.ready for w in self.workers.values()):
+                if not announced and not self.stopping and sum(
+                        w.ready for w in self.workers.values()) >= self.options.workers:
                     announced = True
                     print(f"databridge: serving {self.banner} (Ctrl+C to stop)", file=sys.stderr, flush=True)
                     print(f"databridge: {self.options.workers} workers, pids "
-                          f"{' '.join(str(p) for p in self.workers)}", file=sys.stderr, flush=True)
+                          f"{' '.join(str(w.pid) for w in self.workers.values() if w.ready)}", file=sys.stderr,
+                          flush=True)
                 for key, _ in self.selector.select(timeout=0.2):
                     if key.data is None:
                         try:
