@@ -41,6 +41,15 @@ def wait_port(port: int, timeout: float = 20) -> None:
     raise RuntimeError(f"nothing listens on {port}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (it and its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+LAST_REQUESTS = [0]
+
+
 def wrk(port: int, args: list[str], pin: str | None = None) -> float:
     cmd = ["wrk", *args, f"http://127.0.0.1:{port}/"]
     if pin:
@@ -49,6 +58,7 @@ def wrk(port: int, args: list[str], pin: str | None = None) -> float:
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)", out)
     if errors:
         print("   ", errors.group(0))
+    LAST_REQUESTS[0] = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
 
 
@@ -74,21 +84,29 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 def accesslog() -> None:
     print("access log cost, hello, server taskset -c 0, wrk taskset -c 1 -t1 -c64 -d5s, log to a file")
     results: dict[str, list[float]] = {"off": [], "on": []}
+    cpu: dict[str, list[float]] = {"off": [], "on": []}
     with tempfile.TemporaryDirectory() as tmp:
         for run in range(3):
             for mode in ("off", "on"):
                 log = open(Path(tmp) / f"access-{run}-{mode}.log", "w")
                 proc, port = serve(["--access-log" if mode == "on" else "--no-access-log"], pin="0", out=log)
                 wrk(port, ["-t1", "-c64", "-d1s"], pin="1")  # warm up
+                before = cpu_seconds(proc.pid)
                 rps = wrk(port, ["-t1", "-c64", "-d5s"], pin="1")
+                per_request = (cpu_seconds(proc.pid) - before) / LAST_REQUESTS[0] * 1e6
+                cpu[mode].append(per_request)
                 stop(proc)
                 log.close()
                 lines = sum(1 for _ in open(log.name)) if mode == "on" else 0
                 results[mode].append(rps)
-                print(f"  run {run + 1} access log {mode:3}: {rps:9.0f} req/s" + (f" ({lines} lines)" if lines else ""))
+                print(f"  run {run + 1} access log {mode:3}: {rps:9.0f} req/s, {per_request:5.1f} us CPU/request"
+                      + (f" ({lines} lines)" if lines else ""))
     off = sorted(results["off"])[1]
     on = sorted(results["on"])[1]
     print(f"  median: off {off:.0f}, on {on:.0f} req/s: cost {100 * (off - on) / off:.1f} %")
+    coff, con = sorted(cpu["off"])[1], sorted(cpu["on"])[1]
+    print(f"  median server CPU per request: off {coff:.1f} us, on {con:.1f} us: cost {100 * (con - coff) / coff:.1f} %"
+          " (less sensitive to other load on the machine than req/s)")
 
 
 def workers() -> None:
