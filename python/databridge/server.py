@@ -43,6 +43,11 @@ class Server:
     an encrypted key) serve TLS 1.2+, with HTTP/2 chosen by ALPN;
     ``ssl_ca_certs`` requires client certificates signed by those CAs
     (mutual TLS). ``http2=False`` turns HTTP/2 off (h2 and h2c).
+
+    Production keywords (docs/deploy.md; _production.py): ``fd`` (serve an
+    inherited listening socket), ``access_log``, ``access_log_format``,
+    ``limit_concurrency``, ``proxy_headers``, ``forwarded_allow_ips``,
+    ``root_path``, ``metrics``, ``metrics_port``.
     """
 
     def __init__(

@@ -118,6 +118,10 @@ class Supervisor:
         env.pop("LISTEN_PID", None)
         env.pop("LISTEN_FDS", None)
         env["DATABRIDGE_WORKERS"] = "1"
+        if "GOMAXPROCS" not in env:  # N Go runtimes share the cores (experiment: DATABRIDGE_WORKER_GOMAXPROCS)
+            share = os.environ.get("DATABRIDGE_WORKER_GOMAXPROCS")
+            if share:
+                env["GOMAXPROCS"] = share
         kwargs: dict[str, object] = {}
         if sys.version_info >= (3, 11):
             kwargs["process_group"] = 0  # Ctrl+C reaches the supervisor only; it forwards
