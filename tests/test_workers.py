@@ -32,6 +32,14 @@ def worker_pids(live: LiveServer) -> list[int]:
     return [int(p) for p in live.wait_for_line(r"databridge: \d+ workers, pids ([\d ]+)", 10).group(1).split()]
 
 
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def pid_of(r: Result) -> int:
     return int(json.loads(r.body)["pid"])
 
@@ -176,12 +184,17 @@ def test_sighup_rolls_every_worker(start_live: StartLive) -> None:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and len([x for x in live.lines if "(recycle: SIGHUP)" in x]) < 2:
         time.sleep(0.05)
-    load.wait_for(len(load.results) + 50)
+    for pid in first:  # the old workers finish what they had and exit
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and alive(pid):
+            time.sleep(0.02)
+    done, gone_at = len(load.results), time.monotonic()
+    load.wait_for(done + 50)
     results = load.stop()
     assert [r for r in results if r.status != 200] == []
     assert len([x for x in live.lines if "(recycle: SIGHUP)" in x]) == 2
-    later = {pid_of(r) for r in load.results[-20:]}
-    assert not (later & first)
+    later = {pid_of(r) for r in results if r.started > gone_at}
+    assert later and not (later & first)
     assert live.stop(signal.SIGTERM) == 0
 
 

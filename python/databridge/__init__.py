@@ -23,12 +23,12 @@ from typing import Any
 # which the command line calls before loading an app).
 _LAZY = ("App", "HTTPError", "Header", "Path", "Query", "RequestValidator", "Response", "Route", "Router", "Server")
 
+from ._version import __version__
+
 __all__ = [
     "App", "HTTPError", "Header", "Path", "Query", "RequestValidator", "Response", "Route", "Router", "Server",
     "__version__",
 ]
-
-__version__ = "0.1.0"
 
 _logger = logging.getLogger("databridge")
 
