@@ -15,6 +15,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -161,7 +162,10 @@ func (l *Logger) Middleware(h server.Handler) server.Handler {
 	return server.HandlerFunc(func(w server.ResponseWriter, r *server.Request) {
 		rec := recPool.Get().(*Recorder)
 		rec.ResponseWriter, rec.Status, rec.Bytes = w, 0, 0
-		start := time.Now()
+		var start time.Time
+		if l.format == JSON { // only json has the duration
+			start = time.Now()
+		}
 		h.Serve(rec, r)
 		l.log(r, rec.Status, rec.Bytes, start)
 		rec.ResponseWriter = nil
@@ -223,10 +227,7 @@ func (l *Logger) log(r *server.Request, status int, n int64, start time.Time) {
 	now := time.Now()
 	line := linePool.Get().(*[]byte)
 	b := (*line)[:0]
-	host := r.RemoteAddr
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
+	host := hostOf(r.RemoteAddr)
 	if l.format == JSON {
 		b = append(b, `{"time":`...)
 		b = strconv.AppendQuote(b, now.Format(time.RFC3339Nano))
@@ -345,4 +346,20 @@ func (c *clock) now(t time.Time) string {
 	s := &stamp{sec: sec, text: t.Format("02/Jan/2006:15:04:05 -0700")}
 	c.cur.Store(s)
 	return s.text
+}
+
+// hostOf is the address of "host:port" or "[v6]:port" without the port
+// (net.SplitHostPort without its allocations and checks).
+func hostOf(addr string) string {
+	i := strings.LastIndexByte(addr, ':')
+	if i < 0 {
+		return addr
+	}
+	if addr[0] == '[' && i > 0 && addr[i-1] == ']' {
+		return addr[1 : i-1]
+	}
+	if strings.IndexByte(addr[:i], ':') >= 0 { // a bare IPv6 address
+		return addr
+	}
+	return addr[:i]
 }
