@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/databridge/databridge/loop"
+	"github.com/databridge/databridge/metrics"
 	"github.com/databridge/databridge/middleware"
 	"github.com/databridge/databridge/pybridge"
 	"github.com/databridge/databridge/pyroute"
@@ -40,6 +41,8 @@ type engine struct {
 	hook          *pybridge.Handler
 	hookOn        bool
 	hookInstalled bool
+
+	prod *prodState // prod.go: middleware and what to close after stopping
 }
 
 func newEngine() (*engine, error) {
@@ -85,8 +88,17 @@ func (e *engine) addRoute(gil pybridge.GIL, method, path string, fn pybridge.Obj
 	}
 	h := pybridge.NewHandler(gil, fn, label)
 	h.Pool = pool
-	call := func(request []byte, kwargs bool) *wire.Reply { return e.loop.Call(h, request, kwargs) }
-	if _, err := e.router.Add(method, path, name, pyroute.New(call, label, pattern, v, 0)); err != nil {
+	call := func(request []byte, kwargs bool) *wire.Reply {
+		if !metrics.On() {
+			return e.loop.Call(h, request, kwargs)
+		}
+		start := time.Now()
+		reply := e.loop.Call(h, request, kwargs)
+		metrics.ObserveCall(start)
+		return reply
+	}
+	route := metrics.Label(pattern.Canonical, pyroute.New(call, label, pattern, v, 0))
+	if _, err := e.router.Add(method, path, name, route); err != nil {
 		h.Close(gil)
 		return err
 	}
@@ -100,7 +112,7 @@ func (e *engine) addFixed(method, path, name string, status int, header [][2]str
 	if status < 200 || status > 599 {
 		return fmt.Errorf("databridge: status %d of route %q is not a final status (200-599)", status, path)
 	}
-	_, err := e.router.Add(method, path, name, server.Fixed(status, header, body))
+	_, err := e.router.Add(method, path, name, metrics.Label(path, server.Fixed(status, header, body)))
 	return err
 }
 
@@ -129,6 +141,10 @@ func (e *engine) rebuildChain() {
 }
 
 func (e *engine) listen(host string, port int, cfg server.Config) (int, error) {
+	return e.listenProd(host, port, cfg, nil)
+}
+
+func (e *engine) listenProd(host string, port int, cfg server.Config, prod *prodOptions) (int, error) {
 	if e.srv != nil {
 		select {
 		case <-e.srv.Done():
@@ -136,8 +152,20 @@ func (e *engine) listen(host string, port int, cfg server.Config) (int, error) {
 			return 0, errors.New("databridge: this app is already listening")
 		}
 	}
-	srv, err := server.Listen(e.router, cfg, host, port)
+	var h server.Handler = e.router
+	if prod != nil {
+		loopPending = e.loop.Pending
+		e.loop.OnBatch = metrics.ObserveBatch
+		st, err := prod.setup(&cfg)
+		if err != nil {
+			return 0, err
+		}
+		h = st.chain.Then(e.router)
+		e.prod = st
+	}
+	srv, err := server.Listen(h, cfg, host, port)
 	if err != nil {
+		e.prod.close()
 		return 0, err
 	}
 	e.srv = srv
@@ -146,7 +174,7 @@ func (e *engine) listen(host string, port int, cfg server.Config) (int, error) {
 }
 
 func (e *engine) shutdown(timeout time.Duration) {
-	if e.srv != nil {
+	if e.srv != nil && !e.prod.shutdown(e.srv, timeout) {
 		e.srv.Shutdown(timeout)
 	}
 }
@@ -157,6 +185,7 @@ func (e *engine) stopped() bool {
 	}
 	select {
 	case <-e.srv.Done():
+		e.prod.close() // the access log written out
 		return true
 	default:
 		return false

@@ -216,13 +216,14 @@ func dbListen(h C.longlong, host *C.char, hlen C.Py_ssize_t, port C.int, opts *C
 	var bound int
 	if !withEngine(h, func(gil pybridge.GIL, e *engine) error {
 		var cfg server.Config
+		var prod *prodOptions
 		if opts != nil {
 			var err error
-			if cfg, err = parseOptions(C.GoBytes(unsafe.Pointer(opts), C.int(olen))); err != nil {
+			if cfg, prod, err = parseAllOptions(C.GoBytes(unsafe.Pointer(opts), C.int(olen))); err != nil {
 				return pybridge.Raise(gil, pybridge.ValueError, err)
 			}
 		}
-		p, err := e.listen(str(host, hlen), int(port), cfg)
+		p, err := e.listenProd(str(host, hlen), int(port), cfg, prod)
 		if err != nil {
 			return pybridge.Raise(gil, pybridge.OSError, err)
 		}

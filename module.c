@@ -192,6 +192,14 @@ static PyObject *m_set_hook(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* abort(engine): the second Ctrl+C; export_prod.go. */
+static PyObject *m_abort(PyObject *self, PyObject *arg) {
+    long long h = PyLong_AsLongLong(arg);
+    if (h == -1 && PyErr_Occurred()) return NULL;
+    if (dbAbort(h) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"configure", (PyCFunction)(void (*)(void))m_configure, METH_VARARGS | METH_KEYWORDS, NULL},
     {"canonical_path", m_canonical_path, METH_VARARGS, NULL},
@@ -212,6 +220,7 @@ static PyMethodDef methods[] = {
     {"shutdown", m_shutdown, METH_VARARGS, NULL},
     {"stopped", m_stopped, METH_O, NULL},
     {"inject", m_inject, METH_VARARGS, NULL},
+    {"abort", m_abort, METH_O, NULL},
     {NULL, NULL, 0, NULL},
 };
 

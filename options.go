@@ -27,16 +27,24 @@ type listenOptions struct {
 	SSLKeyfile         string  `json:"ssl_keyfile"`
 	SSLKeyfilePassword string  `json:"ssl_keyfile_password"`
 	SSLCACerts         string  `json:"ssl_ca_certs"`
+
+	prodOptions // prod.go: listener fd, access log, limits, proxies, metrics
 }
 
 // parseOptions turns the JSON options into a server.Config. Unknown keys
 // are an error, so that a misspelt setting is not silently ignored.
 func parseOptions(data []byte) (server.Config, error) {
+	cfg, _, err := parseAllOptions(data)
+	return cfg, err
+}
+
+// parseAllOptions is parseOptions with the production options (prod.go).
+func parseAllOptions(data []byte) (server.Config, *prodOptions, error) {
 	var o listenOptions
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&o); err != nil {
-		return server.Config{}, fmt.Errorf("databridge: server options: %v", err)
+		return server.Config{}, nil, fmt.Errorf("databridge: server options: %v", err)
 	}
 	cfg := server.Config{
 		MaxTargetBytes:     o.MaxTargetBytes,
@@ -53,13 +61,13 @@ func parseOptions(data []byte) (server.Config, error) {
 	if o.SSLCertfile != "" || o.SSLKeyfile != "" {
 		tlsCfg, err := server.LoadTLS(o.SSLCertfile, o.SSLKeyfile, o.SSLKeyfilePassword, o.SSLCACerts)
 		if err != nil {
-			return server.Config{}, err
+			return server.Config{}, nil, err
 		}
 		cfg.TLS = tlsCfg
 	} else if o.SSLCACerts != "" {
-		return server.Config{}, fmt.Errorf("databridge: ssl_ca_certs needs ssl_certfile and ssl_keyfile")
+		return server.Config{}, nil, fmt.Errorf("databridge: ssl_ca_certs needs ssl_certfile and ssl_keyfile")
 	}
-	return cfg, nil
+	return cfg, &o.prodOptions, nil
 }
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }

@@ -3,6 +3,7 @@ package loop
 import (
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -18,6 +19,9 @@ type Loop struct {
 	completer sync.WaitGroup
 	stopTick  chan struct{}
 	kick      chan struct{} // a sync call was queued: the ticker runs again
+	abort     abortState    // abort.go: Abort answers waiting calls with 503
+	pending   atomic.Int64  // abort.go: calls queued or running (Pending)
+	OnBatch   func(n int)   // when set, told the size of each batch of completed calls
 }
 
 // tickEvery is how often the ticker looks for sync calls waiting behind
@@ -76,7 +80,9 @@ func (l *Loop) Close(gil pybridge.GIL) {
 func (l *Loop) Call(h *pybridge.Handler, request []byte, kwargs bool) *wire.Reply {
 	w := waiterPool.Get().(*waiter)
 	slot := l.slots.add(w)
+	l.pending.Add(1)
 	if err := l.queue.Submit(h, request, kwargs, slot); err != nil {
+		l.pending.Add(-1)
 		l.slots.take(slot)
 		waiterPool.Put(w)
 		return nil // the server answers 500
@@ -87,7 +93,13 @@ func (l *Loop) Call(h *pybridge.Handler, request []byte, kwargs bool) *wire.Repl
 		default: // already kicked, or ticking
 		}
 	}
-	<-w.done
+	select {
+	case <-w.done:
+	case <-l.abort.ch():
+		// The waiter stays with its slot: the completer may still
+		// deliver into it (done has room for one), so it is not pooled.
+		return abortedReply()
+	}
 	resp := w.response
 	w.response = nil
 	waiterPool.Put(w)
@@ -135,10 +147,13 @@ func (l *Loop) complete() {
 		if _, err := l.done.Read(buf[:]); err != nil {
 			return // closed
 		}
+		n := 0
 		l.queue.TakeDone().Each(func(slot int64, resp *wire.Reply) {
 			w := l.slots.take(slot)
 			w.response = resp
 			w.done <- struct{}{}
+			n++
 		})
+		l.batchDone(n)
 	}
 }

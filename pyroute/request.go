@@ -121,7 +121,9 @@ func encodeURL(e *wire.Encoder, req *server.Request) {
 	at := len(e.Buf)
 	e.Str("")
 	start := len(e.Buf)
-	if req.TLS != nil {
+	if req.ForwardedScheme != "" { // set by --proxy-headers
+		e.Buf = append(append(e.Buf, req.ForwardedScheme...), "://"...)
+	} else if req.TLS != nil {
 		e.Buf = append(e.Buf, "https://"...)
 	} else {
 		e.Buf = append(e.Buf, "http://"...)

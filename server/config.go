@@ -2,6 +2,7 @@ package server
 
 import (
 	"crypto/tls"
+	"net"
 	"time"
 )
 
@@ -35,6 +36,10 @@ type Config struct {
 	TLS *tls.Config
 	// DisableHTTP2 turns off HTTP/2 (h2 over TLS and h2c).
 	DisableHTTP2 bool
+
+	// Listener, when set, is served instead of binding host:port: an
+	// inherited socket (workers, --fd, --uds; see listener.go).
+	Listener net.Listener
 }
 
 // The defaults: no looser than target 16 KiB, header section 64 KiB,

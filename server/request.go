@@ -55,6 +55,10 @@ type Request struct {
 	// in order; the router sets it before calling the route's handler.
 	PathValues []string
 
+	// ForwardedScheme, when set (by the proxy-headers middleware), is the
+	// scheme the client used in front of a trusted proxy; Scheme returns it.
+	ForwardedScheme string
+
 	ctx context.Context
 }
 
@@ -71,6 +75,9 @@ func (r *Request) WithContext(ctx context.Context) { r.ctx = ctx }
 
 // Scheme is "https" on a TLS connection, else "http".
 func (r *Request) Scheme() string {
+	if r.ForwardedScheme != "" {
+		return r.ForwardedScheme
+	}
 	if r.TLS != nil {
 		return "https"
 	}

@@ -43,9 +43,12 @@ func Listen(h Handler, cfg Config, host string, port int) (*Server, error) {
 		return nil, fmt.Errorf("databridge: invalid port %d", port)
 	}
 	addr := net.JoinHostPort(host, strconv.Itoa(port))
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("databridge: listen on %s: %w", addr, err)
+	ln := cfg.Listener // an inherited socket (listener.go)
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", addr); err != nil {
+			return nil, fmt.Errorf("databridge: listen on %s: %w", addr, err)
+		}
 	}
 	s := &Server{
 		cfg:        cfg,

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 import socket
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import requests
+import yaml
 
 import databridge
 from tests.conftest import REPO_ROOT, LiveServer
@@ -61,12 +65,41 @@ def test_log_level_debug_shows_info_lines(start_live: StartLive) -> None:
     live.wait_for_line(r"^INFO tests\.apps\.live: sleep request started$", timeout=10)
 
 
-def test_log_level_error_hides_info_lines(start_live: StartLive) -> None:
+def test_log_level_error_hides_databridge_info_lines_only(start_live: StartLive) -> None:
+    # --log-level applies to databridge's own loggers, not the root logger:
+    # the app's INFO line still shows (its logger has its own handler).
     live = start_live("tests.apps.live:app", "--port", "0", "--log-level", "error")
     assert requests.get(live.url + "/sleep?seconds=0", timeout=TIMEOUT).status_code == 200
     assert requests.get(live.url + "/boom", timeout=TIMEOUT).status_code == 500
     live.wait_for_line(r"^ERROR databridge: handler for route GET /boom \(boom\) raised$", timeout=10)
-    assert "sleep request started" not in live.stderr()
+    live.wait_for_line(r"sleep request started", timeout=10)
+    assert live.stop() == 0
+    assert "shutting down" not in live.stderr()
+    assert logging.getLogger().level == logging.WARNING  # nothing changed here either
+
+
+def test_log_level_info_shows_databridge_info_lines(start_live: StartLive) -> None:
+    live = start_live("tests.apps.live:app", "--port", "0", "--log-level", "info")
+    assert live.stop() == 0
+    assert "INFO databridge: shutting down, finishing requests in flight" in live.stderr()
+
+
+def test_log_config_wins_over_log_level(start_live: StartLive, tmp_path: Path) -> None:
+    config = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"f": {"format": "CFG %(levelname)s %(name)s: %(message)s"}},
+        "handlers": {"h": {"class": "logging.StreamHandler", "formatter": "f", "stream": "ext://sys.stderr"}},
+        "loggers": {"databridge": {"handlers": ["h"], "level": "INFO", "propagate": False}},
+    }
+    path = tmp_path / "log.json"
+    path.write_text(json.dumps(config))
+    yaml_path = tmp_path / "log.yaml"
+    yaml_path.write_text(yaml.safe_dump(config))
+    for file in (path, yaml_path):
+        live = start_live("tests.apps.live:app", "--port", "0", "--log-level", "critical", "--log-config", str(file))
+        assert live.stop() == 0
+        assert "CFG INFO databridge: shutting down" in live.stderr()
 
 
 def test_handler_traceback_goes_to_stderr_not_the_body(start_live: StartLive) -> None:

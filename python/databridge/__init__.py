@@ -12,34 +12,69 @@ it with :class:`databridge.testing.TestClient`.
 
 from __future__ import annotations
 
+import importlib
 import logging
+import sys
+from typing import TYPE_CHECKING, Any
 
-from . import _core
-from ._runtime import inline
 from ._version import __version__
-from .app import App
-from .background import BackgroundTasks
-from .dependencies import Depends
-from .exceptions import HTTPError, HTTPException, RequestValidationError
-from .params import Header, Path, Query, RequestValidator
-from .requests import Request, State
-from .responses import (
-    HTMLResponse,
-    JSONResponse,
-    MutableHeaders,
-    PlainTextResponse,
-    RedirectResponse,
-    Response,
-    jsonable,
-)
-from .routing import Route, Router
-from .server import Server, StartupError
+
+# The public names and the modules that define them. ``python -m databridge``
+# may be the worker supervisor, which must not load the Go runtime
+# (databridge._core): it spawns the workers, and a process running Go must
+# never fork. While -m locates the package, sys.argv[0] is "-m"; the names
+# are then imported on first use (or by _init(), which the command line
+# calls before loading an app). Anywhere else they are imported at once.
+_PUBLIC = {
+    "App": ".app",
+    "BackgroundTasks": ".background",
+    "Depends": ".dependencies",
+    "HTMLResponse": ".responses",
+    "HTTPError": ".exceptions",
+    "HTTPException": ".exceptions",
+    "Header": ".params",
+    "JSONResponse": ".responses",
+    "MutableHeaders": ".responses",
+    "Path": ".params",
+    "PlainTextResponse": ".responses",
+    "Query": ".params",
+    "RedirectResponse": ".responses",
+    "Request": ".requests",
+    "RequestValidationError": ".exceptions",
+    "RequestValidator": ".params",
+    "Response": ".responses",
+    "Route": ".routing",
+    "Router": ".routing",
+    "Server": ".server",
+    "StartupError": ".server",
+    "State": ".requests",
+    "inline": "._runtime",
+}
 
 __all__ = [
     "App", "BackgroundTasks", "Depends", "HTMLResponse", "HTTPError", "HTTPException", "Header", "JSONResponse",
     "MutableHeaders", "Path", "PlainTextResponse", "Query", "RedirectResponse", "Request", "RequestValidationError",
     "RequestValidator", "Response", "Route", "Router", "Server", "StartupError", "State", "__version__", "inline",
 ]
+
+if TYPE_CHECKING:
+    from ._runtime import inline
+    from .app import App
+    from .background import BackgroundTasks
+    from .dependencies import Depends
+    from .exceptions import HTTPError, HTTPException, RequestValidationError
+    from .params import Header, Path, Query, RequestValidator
+    from .requests import Request, State
+    from .responses import (
+        HTMLResponse,
+        JSONResponse,
+        MutableHeaders,
+        PlainTextResponse,
+        RedirectResponse,
+        Response,
+    )
+    from .routing import Route, Router
+    from .server import Server, StartupError
 
 _logger = logging.getLogger("databridge")
 
@@ -53,4 +88,28 @@ def _report(kind: str, route: str, exc: BaseException) -> None:
     _logger.error(message, route, exc_info=(type(exc), exc, exc.__traceback__))
 
 
-_core.configure(response_class=Response, http_error_class=HTTPError, report=_report, jsonable=jsonable)
+def _init() -> None:
+    """Import the engine, configure it and the public names (once)."""
+    global _initialized
+    if _initialized:
+        return
+    from . import _core
+    from .exceptions import HTTPError
+    from .responses import Response, jsonable
+
+    _core.configure(response_class=Response, http_error_class=HTTPError, report=_report, jsonable=jsonable)
+    for name, module in _PUBLIC.items():
+        globals()[name] = getattr(importlib.import_module(module, __name__), name)
+    _initialized = True
+
+
+def __getattr__(name: str) -> Any:
+    if name in _PUBLIC:
+        _init()
+        return globals()[name]
+    raise AttributeError(f"module 'databridge' has no attribute {name!r}")
+
+
+_initialized = False
+if sys.argv[:1] != ["-m"]:
+    _init()

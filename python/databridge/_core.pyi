@@ -102,6 +102,10 @@ def shutdown(engine: int, timeout: float) -> None:
     to ``timeout`` seconds). Returns at once; poll :func:`stopped`."""
 
 def stopped(engine: int) -> bool: ...
+def abort(engine: int) -> None:
+    """End a drain now: calls waiting for Python, and later ones, are
+    answered 503 (the second Ctrl+C)."""
+
 def inject(
     engine: int,
     method: str,

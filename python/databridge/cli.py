@@ -38,9 +38,12 @@ class TargetError(Exception):
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``) and
     return the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
     if args.command == "run":
-        return _run(args)
+        from ._deploy import run
+
+        return run(args, argv[argv.index("run") + 1 :] if "run" in argv else [])
     return 2  # unreachable: argparse requires a command
 
 
@@ -95,13 +98,17 @@ def _parser() -> argparse.ArgumentParser:
         help="logging level: %(choices)s (default: %(default)s)",
     )
     _add_server_flags(run)
+    from ._deploy import add_deploy_flags, apply_environment
+
+    add_deploy_flags(run)
+    apply_environment(run)
     return parser
 
 
 def _add_server_flags(run: argparse.ArgumentParser) -> None:
     """The engine's limits, timeouts and TLS, named as uvicorn names them
     where it has the setting (docs/http1.md lists them all)."""
-    from .server import SETTINGS
+    from ._settings import SETTINGS
 
     limits = run.add_argument_group("limits and timeouts")
     for setting in SETTINGS:
@@ -160,18 +167,24 @@ def _port(text: str) -> int:
     return port
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, production: dict[str, object] | None = None,
+         prepare: Callable[[object], None] | None = None) -> int:
+    """Serve in this process (one worker; _deploy.run decides)."""
+    from . import _init
+
+    _init()
     from .app import App
     from .server import Server
 
     sys.path.insert(0, os.path.abspath(args.app_dir))
     try:
-        app = load_app(args.target, App)
+        app = load_app(args.target, App, factory=getattr(args, "factory", False))
     except TargetError as exc:
         print(f"databridge: error: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    from .server import SETTINGS
+    if production is None:
+        logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    from ._settings import SETTINGS
 
     options = {s.name: getattr(args, s.name) for s in SETTINGS}
     try:
@@ -186,10 +199,13 @@ def _run(args: argparse.Namespace) -> int:
             http2=args.http2,
             thread_pool_size=args.thread_pool_size,
             **options,
+            **(production or {}),  # type: ignore[arg-type]
         )
     except (TypeError, ValueError) as exc:
         print(f"databridge: error: {exc}", file=sys.stderr)
         return 2
+    if prepare is not None:
+        prepare(server)
     try:
         server.run()
     except OSError as exc:
@@ -204,7 +220,7 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def load_app(target: str, app_type: type[T]) -> T:
+def load_app(target: str, app_type: type[T], factory: bool = False) -> T:
     """Import the object ``target`` names and check it is an ``app_type``.
 
     Raises TargetError when the module or attribute does not exist; an
@@ -228,6 +244,10 @@ def load_app(target: str, app_type: type[T]) -> T:
             obj = getattr(obj, part)
         except AttributeError:
             raise TargetError(f'module "{module_name}" has no attribute "{attribute}"') from None
+    if factory:
+        if not callable(obj):
+            raise TargetError(f'"{module_name}:{attribute}" is not callable (--factory)')
+        obj = obj()
     if not isinstance(obj, app_type):
         raise TargetError(
             f'"{module_name}:{attribute}" is a {type(obj).__name__}, not a databridge {app_type.__name__}'

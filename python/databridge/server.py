@@ -6,14 +6,17 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import signal
 import sys
 import threading
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import _core
+from ._production import _PRODUCTION, production_options, startup_line
 from ._runtime import DEFAULT_THREAD_POOL_SIZE, Attachment, batch_scheduling, new_loop
+from ._settings import _SETTING_NAMES, SETTINGS, Setting
 from .background import wait_pending
 
 if TYPE_CHECKING:
@@ -27,38 +30,6 @@ logger = logging.getLogger("databridge")
 class StartupError(RuntimeError):
     """The app's startup (``on_event("startup")`` or its lifespan) raised:
     the server never listened. The cause is chained (``__cause__``)."""
-
-
-@dataclass(frozen=True)
-class Setting:
-    """One limit or timeout of the engine: the ``Server(...)`` keyword and,
-    with dashes, the ``python -m databridge run`` flag."""
-
-    name: str
-    kind: type  # int (bytes or a count) or float (seconds)
-    default: float
-    help: str
-
-    @property
-    def flag(self) -> str:
-        return "--" + self.name.replace("_", "-")
-
-
-#: The engine's limits and timeouts, with their defaults (docs/http1.md).
-SETTINGS: tuple[Setting, ...] = (
-    Setting("max_target_size", int, 16 * 1024, "longest request-target in bytes; longer gets 414"),
-    Setting("max_header_size", int, 64 * 1024, "largest request line + header section in bytes; larger gets 431"),
-    Setting("max_header_count", int, 100, "most header fields in a request; more gets 431"),
-    Setting("max_body_size", int, 16 * 1024 * 1024, "largest request body in bytes; larger gets 413"),
-    Setting("timeout_read_header", float, 10.0, "seconds to receive a request's header section"),
-    Setting("timeout_read_body", float, 30.0, "seconds to receive a request body"),
-    Setting("timeout_write", float, 30.0, "seconds to write a response (each write of a streamed one)"),
-    Setting("timeout_keep_alive", float, 5.0, "seconds an idle keep-alive connection stays open"),
-    Setting("max_requests_per_connection", int, 0, "requests served on one connection before it closes; 0: no limit"),
-    Setting("timeout_graceful_shutdown", float, 30.0, "seconds requests in flight get to finish when stopping"),
-)
-
-_SETTING_NAMES = frozenset(s.name for s in SETTINGS)
 
 
 class Server:
@@ -85,6 +56,11 @@ class Server:
     routes, nor up to ``thread_pool_size - 1`` other sync calls, nor a
     SIGTERM. Async handlers and ``@databridge.inline`` sync ones run on the
     event loop thread. 0 runs every handler on the event loop thread.
+
+    Production keywords (docs/deploy.md; _production.py): ``fd`` (serve an
+    inherited listening socket), ``access_log``, ``access_log_format``,
+    ``limit_concurrency``, ``proxy_headers``, ``forwarded_allow_ips``,
+    ``root_path``, ``metrics``, ``metrics_port``.
     """
 
     def __init__(
@@ -102,6 +78,7 @@ class Server:
         thread_pool_size: int = DEFAULT_THREAD_POOL_SIZE,
         **settings: float,
     ) -> None:
+        production = {k: settings.pop(k) for k in list(settings) if k in _PRODUCTION}  # _production.py
         unknown = sorted(set(settings) - _SETTING_NAMES)
         if unknown:
             raise TypeError(f"databridge: Server() got unexpected keyword argument(s): {', '.join(unknown)}")
@@ -143,6 +120,16 @@ class Server:
         ):
             if tls_value is not None:
                 self._options[key] = str(tls_value)
+        self._options.update(production_options(production))
+        #: Called (no arguments) once the server accepts connections, after
+        #: the banner: a worker tells its supervisor.
+        self.on_ready: Callable[[], None] | None = None
+        #: The banner's URL when not host:port (a Unix socket), and whether
+        #: this is one worker of several (its banner then names its pid).
+        self.display_url: str | None = None
+        self.worker = False
+        self._draining = False
+        self._aborted = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Future[None] | None = None
         self._thread: threading.Thread | None = None
@@ -218,16 +205,26 @@ class Server:
             if in_main:
                 # The first Ctrl+C or SIGTERM asks for a graceful stop
                 # (handled by the loop, so it never interrupts a handler
-                # midway); the handlers are then removed, so a second one
-                # acts at once (KeyboardInterrupt for Ctrl+C).
+                # midway). While draining, a second SIGTERM is ignored and a
+                # second Ctrl+C ends the drain at once: what is still in
+                # flight is answered 503 (_core.abort), not reset.
                 for sig in (signal.SIGINT, signal.SIGTERM):
-                    loop.add_signal_handler(sig, self._on_signal, loop)
+                    loop.add_signal_handler(sig, self._on_signal, sig)
             if banner:
-                print(f"databridge: serving {self.url} (Ctrl+C to stop)", file=sys.stderr, flush=True)
+                if self.worker:
+                    print(f"databridge: worker {os.getpid()} serving {self.display_url or self.url}",
+                          file=sys.stderr, flush=True)
+                else:
+                    print(f"databridge: serving {self.display_url or self.url} (Ctrl+C to stop)",
+                          file=sys.stderr, flush=True)
+                    print(startup_line(self, workers=1), file=sys.stderr, flush=True)
+            if self.on_ready is not None:
+                self.on_ready()
             if ready is not None:
                 ready.set()
             self._run_until_stopped(loop, self._stop)
             logger.info("shutting down, finishing requests in flight")
+            self._draining = True
             loop.run_until_complete(self._drain(engine))
         finally:
             if started:
@@ -262,11 +259,20 @@ class Server:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{'https' if self.ssl else 'http'}://{host}:{self.port}"
 
-    def _on_signal(self, loop: asyncio.AbstractEventLoop) -> None:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
-        if self._stop is not None:
+    def _on_signal(self, sig: int) -> None:
+        if self._stop is not None and not self._stop.done():
             _resolve(self._stop)
+        elif sig == signal.SIGINT and not self._aborted:
+            self.abort()
+        elif sig == signal.SIGTERM:
+            logger.info("SIGTERM while draining: ignored (Ctrl+C ends the drain at once)")
+
+    def abort(self) -> None:
+        """End the drain now: requests waiting for their handler are
+        answered 503 at once (the second Ctrl+C). Call on the loop's thread."""
+        self._aborted = True
+        logger.warning("second Ctrl+C: answering the requests in flight with 503")
+        _core.abort(self.app._engine)
 
     def _finish(self, loop: asyncio.AbstractEventLoop) -> None:
         """After the drain: wait for background work and the tasks handlers

@@ -12,6 +12,14 @@ from typing import Any
 from databridge import App
 
 logger = logging.getLogger("tests.apps.live")
+# The app's own logging: --log-level only sets databridge's loggers, so the
+# app shows its INFO lines itself (a --log-config may change that).
+if not logger.handlers:
+    _handler = logging.StreamHandler()
+    _handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logger.addHandler(_handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
 
 app = App()
 
