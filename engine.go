@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/databridge/databridge/files"
 	"github.com/databridge/databridge/loop"
 	"github.com/databridge/databridge/pybridge"
 	"github.com/databridge/databridge/pyroute"
@@ -25,6 +26,7 @@ type engine struct {
 	loop     *loop.Loop
 	srv      *server.Server
 	handlers []*pybridge.Handler
+	dirs     []*files.Dir
 }
 
 func newEngine() (*engine, error) {
@@ -72,6 +74,37 @@ func (e *engine) addFixed(method, path, name string, status int, header [][2]str
 	return err
 }
 
+// addStatic serves directory at prefix in Go (StaticFiles): the routes
+// "prefix", "prefix/" and "prefix/<path:path>" when only is empty, else
+// just "prefix/<name>" for each name in only (the docs page's assets).
+func (e *engine) addStatic(prefix, directory, name string, opts files.DirOptions, only []string) error {
+	if strings.ContainsAny(prefix, "{}<>") || (prefix != "" && !strings.HasPrefix(prefix, "/")) {
+		return fmt.Errorf("databridge: mount path %q must be a literal path starting with \"/\"", prefix)
+	}
+	d, err := files.NewDir(directory, prefix, opts)
+	if err != nil {
+		return err
+	}
+	base := strings.TrimRight(prefix, "/")
+	paths := []string{base + "/<path:path>", base + "/"}
+	if base != "" {
+		paths = append(paths, base)
+	}
+	if only != nil {
+		paths = paths[:0]
+		for _, n := range only {
+			paths = append(paths, base+"/"+n)
+		}
+	}
+	e.dirs = append(e.dirs, d) // closed with the engine, even if a route below fails
+	for _, p := range paths {
+		if _, err := e.router.Add(http.MethodGet, p, name, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (e *engine) listen(host string, port int, cfg server.Config) (int, error) {
 	if e.srv != nil {
 		select {
@@ -114,6 +147,10 @@ func (e *engine) close(gil pybridge.GIL) {
 		h.Close(gil)
 	}
 	e.handlers = nil
+	for _, d := range e.dirs {
+		d.Close()
+	}
+	e.dirs = nil
 }
 
 // inject runs one request through the router without a socket and

@@ -18,13 +18,14 @@ from . import _core
 from .app import App
 from .exceptions import HTTPError
 from .params import Header, Path, Query, RequestValidator
-from .responses import Response, jsonable
+from .responses import FileResponse, Response, jsonable
 from .routing import Route, Router
 from .server import Server
+from .staticfiles import StaticFiles
 
 __all__ = [
-    "App", "HTTPError", "Header", "Path", "Query", "RequestValidator", "Response", "Route", "Router", "Server",
-    "__version__",
+    "App", "FileResponse", "HTTPError", "Header", "Path", "Query", "RequestValidator", "Response", "Route", "Router",
+    "Server", "StaticFiles", "__version__",
 ]
 
 __version__ = "0.1.0"
@@ -41,4 +42,5 @@ def _report(kind: str, route: str, exc: BaseException) -> None:
     _logger.error(message, route, exc_info=(type(exc), exc, exc.__traceback__))
 
 
-_core.configure(response_class=Response, http_error_class=HTTPError, report=_report, jsonable=jsonable)
+_core.configure(response_class=Response, http_error_class=HTTPError, report=_report, jsonable=jsonable,
+                file_response_class=FileResponse)
