@@ -200,17 +200,52 @@ func TestServeMultipleRanges(t *testing.T) {
 	}
 }
 
-func TestServeLargeFileIsCopied(t *testing.T) {
-	data := bytes.Repeat([]byte("0123456789abcdef"), (smallFile+1000)/16)
-	path := filepath.Join(t.TempDir(), "big.bin")
-	writeFile(t, path, data)
-	rec := record(serveFile(t, path, nil), request("GET", "/f"))
-	if rec.Status != 200 || !bytes.Equal(rec.Body, data) || rec.Fields.Get("content-type") != "application/octet-stream" {
-		t.Fatalf("status %d, %d bytes, %v", rec.Status, len(rec.Body), rec.Fields.Get("content-type"))
+func TestServeLargeFiles(t *testing.T) {
+	for _, size := range []int{smallFile + 1000, maxBuffered + 1000} {
+		data := bytes.Repeat([]byte("0123456789abcdef"), size/16)
+		path := filepath.Join(t.TempDir(), "big.bin")
+		writeFile(t, path, data)
+		rec := record(serveFile(t, path, nil), request("GET", "/f"))
+		if rec.Status != 200 || !bytes.Equal(rec.Body, data) || rec.Fields.Get("content-type") != "application/octet-stream" {
+			t.Fatalf("status %d, %d bytes, %v", rec.Status, len(rec.Body), rec.Fields.Get("content-type"))
+		}
+		rec = record(serveFile(t, path, nil), request("GET", "/f", "Range", "bytes=100-"))
+		if rec.Status != 206 || !bytes.Equal(rec.Body, data[100:]) {
+			t.Fatalf("range: status %d, %d bytes", rec.Status, len(rec.Body))
+		}
 	}
-	rec = record(serveFile(t, path, nil), request("GET", "/f", "Range", "bytes=100-"))
-	if rec.Status != 206 || !bytes.Equal(rec.Body, data[100:]) {
-		t.Fatalf("range: status %d, %d bytes", rec.Status, len(rec.Body))
+}
+
+// readFromRecorder is a writer with ReadFrom, as the HTTP/1.1 writer will
+// have for sendfile.
+type readFromRecorder struct {
+	server.Recorder
+	sources []io.Reader
+}
+
+func (w *readFromRecorder) ReadFrom(r io.Reader) (int64, error) {
+	w.sources = append(w.sources, r)
+	b, err := io.ReadAll(r)
+	w.Recorder.Write(b)
+	return int64(len(b)), err
+}
+
+func TestServeUsesReadFrom(t *testing.T) {
+	data := bytes.Repeat([]byte("x"), tinyFile+2)
+	path := filepath.Join(t.TempDir(), "f.bin")
+	writeFile(t, path, data)
+	w := &readFromRecorder{}
+	must(t, Serve(w, request("GET", "/f", "Range", "bytes=1-"), path, nil))
+	w.Finish()
+	if len(w.sources) != 1 || w.Status != 206 || !bytes.Equal(w.Body, data[1:]) || w.Header().Get("content-length") != strconv.Itoa(tinyFile+1) {
+		t.Fatalf("sources %v status %d len %d cl %q", w.sources, w.Status, len(w.Body), w.Header().Get("content-length"))
+	}
+	lr, ok := w.sources[0].(*io.LimitedReader)
+	if !ok {
+		t.Fatalf("source %T, want *io.LimitedReader", w.sources[0])
+	}
+	if _, ok := lr.R.(*os.File); !ok {
+		t.Fatalf("limited reader over %T, want *os.File (sendfile)", lr.R)
 	}
 }
 

@@ -185,6 +185,12 @@ func contentRange(s span, size int64) string {
 // net.TCPConn.ReadFrom recognises.
 const smallFile = 128 << 10
 
+// maxBuffered is the size up to which a body is read whole (into a
+// buffer of its own past smallFile) and sent with Send when the writer has
+// no ReadFrom: only Send frames with a Content-Length, a longer body is
+// streamed (chunked) by such a writer.
+const maxBuffered = 8 << 20
+
 // tinyFile is the size up to which a body is sent with Send even by a
 // writer with ReadFrom: one write beats a write and a sendfile.
 const tinyFile = 16 << 10
@@ -203,10 +209,16 @@ func sendSection(w server.ResponseWriter, r *server.Request, status int, f *os.F
 		w.Send(status, nil)
 		return
 	}
-	if _, ok := w.(io.ReaderFrom); n <= tinyFile || (!ok && n <= smallFile) {
-		bp := bufPool.Get().(*[]byte)
-		defer bufPool.Put(bp)
-		buf := (*bp)[:n]
+	_, rf := w.(io.ReaderFrom)
+	if n <= tinyFile || (!rf && n <= maxBuffered) {
+		var buf []byte
+		if n <= smallFile {
+			bp := bufPool.Get().(*[]byte)
+			defer bufPool.Put(bp)
+			buf = (*bp)[:n]
+		} else {
+			buf = make([]byte, n)
+		}
 		if m, err := f.ReadAt(buf, off); int64(m) != n {
 			readFailed(w, f, err)
 			return
