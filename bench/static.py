@@ -6,9 +6,11 @@ nginx (the anchor) and uvicorn + Starlette's StaticFiles.
     python3 bench/static.py --runs 1 --duration 2
 
 Each server is pinned to CPU 0 (``taskset -c 0``; nginx with one worker),
-wrk to CPU 1 (``taskset -c 1 wrk -t1 -c64 -d5s``). Each server is started
-on a free loopback port, checked (the body must be the file's bytes),
-warmed up for a second, loaded, and stopped. nginx is Debian's package
+wrk to CPU 1 (``taskset -c 1 wrk -t1 -c64 -d5s``). The servers are started
+on free loopback ports and checked (the body must be the file's bytes),
+warmed up for a second each, then loaded in rounds that visit every
+server once (so that a change in the machine's load hits all alike), and
+stopped. nginx is Debian's package
 (``apt-get install -y nginx``) run with a generated config in a temporary
 directory: sendfile on, access log off, keep-alive without a request
 limit. uvicorn and Starlette are installed into bench/.venv-static (pinned
@@ -96,14 +98,6 @@ def wrk(url: str, duration: int) -> float:
     return float(m.group(1))
 
 
-def measure(name: str, url: str, runs: int, duration: int) -> list[float]:
-    wrk(url, 1)  # warm-up
-    rps = [wrk(url, duration) for _ in range(runs)]
-    print(f"  {name:<22} " + "  ".join(f"{r:>9.0f}" for r in rps) + f"   median {statistics.median(rps):>9.0f} req/s",
-          flush=True)
-    return rps
-
-
 def ensure_peers() -> Path:
     python = VENV_DIR / "bin" / "python"
     stamp = VENV_DIR / ".peers"
@@ -159,7 +153,7 @@ def main() -> int:
             return 2
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     peers_python = ensure_peers()
-    results: dict[str, list[float]] = {}
+    results: dict[str, list[float]]
     with tempfile.TemporaryDirectory(prefix="databridge-static-") as tmp_name:
         tmp = Path(tmp_name)
         root = tmp / "static"
@@ -169,38 +163,49 @@ def main() -> int:
         os.chmod(tmp, 0o755)
         print(f"one {FILE_SIZE // 1024} KB file, wrk -t1 -c64 -d{args.duration}s, {args.runs} runs (req/s)")
 
-        port = free_port()
-        url = f"http://127.0.0.1:{port}/static/{FILE_NAME}"
-        app = tmp / "databridge_static.py"
-        app.write_text(textwrap.dedent(f"""\
-            from databridge import App, StaticFiles
-            app = App(docs_url=None, openapi_url=None)
-            app.mount("/static", StaticFiles(directory={str(root)!r}))
-            app.run("127.0.0.1", {port})
-            """))
-        env = {**os.environ, "PYTHONPATH": str(REPO_ROOT / "python")}
-        with running([sys.executable, str(app)], url, data, env=env):
-            results["databridge"] = measure("databridge StaticFiles", url, args.runs, args.duration)
+        servers: dict[str, str] = {}
+        with contextlib.ExitStack() as stack:
+            port = free_port()
+            servers["databridge"] = url = f"http://127.0.0.1:{port}/static/{FILE_NAME}"
+            app = tmp / "databridge_static.py"
+            app.write_text(textwrap.dedent(f"""\
+                from databridge import App, StaticFiles
+                app = App(docs_url=None, openapi_url=None)
+                app.mount("/static", StaticFiles(directory={str(root)!r}))
+                app.run("127.0.0.1", {port})
+                """))
+            env = {**os.environ, "PYTHONPATH": str(REPO_ROOT / "python")}
+            stack.enter_context(running([sys.executable, str(app)], url, data, env=env))
 
-        port = free_port()
-        url = f"http://127.0.0.1:{port}/static/{FILE_NAME}"
-        conf = nginx_config(tmp, root, port)
-        with running([nginx, "-c", str(conf), "-p", str(tmp)], url, data):
-            results["nginx"] = measure("nginx", url, args.runs, args.duration)
+            port = free_port()
+            servers["nginx"] = url = f"http://127.0.0.1:{port}/static/{FILE_NAME}"
+            conf = nginx_config(tmp, root, port)
+            stack.enter_context(running([nginx, "-c", str(conf), "-p", str(tmp)], url, data))
 
-        port = free_port()
-        url = f"http://127.0.0.1:{port}/static/{FILE_NAME}"
-        (tmp / "starlette_static.py").write_text(textwrap.dedent(f"""\
-            from starlette.applications import Starlette
-            from starlette.routing import Mount
-            from starlette.staticfiles import StaticFiles
-            app = Starlette(routes=[Mount("/static", StaticFiles(directory={str(root)!r}))])
-            """))
-        argv = [str(peers_python), "-m", "uvicorn", "starlette_static:app", "--host", "127.0.0.1", "--port", str(port),
-                "--no-access-log", "--log-level", "warning"]
-        with running(argv, url, data, cwd=tmp):
-            results["uvicorn+starlette"] = measure("uvicorn + Starlette", url, args.runs, args.duration)
+            port = free_port()
+            servers["uvicorn+starlette"] = url = f"http://127.0.0.1:{port}/static/{FILE_NAME}"
+            (tmp / "starlette_static.py").write_text(textwrap.dedent(f"""\
+                from starlette.applications import Starlette
+                from starlette.routing import Mount
+                from starlette.staticfiles import StaticFiles
+                app = Starlette(routes=[Mount("/static", StaticFiles(directory={str(root)!r}))])
+                """))
+            argv = [str(peers_python), "-m", "uvicorn", "starlette_static:app", "--host", "127.0.0.1", "--port",
+                    str(port), "--no-access-log", "--log-level", "warning"]
+            stack.enter_context(running(argv, url, data, cwd=tmp))
 
+            # Runs are interleaved (a round visits every server), so that a
+            # change in the machine's load falls on all of them alike.
+            for url in servers.values():
+                wrk(url, 1)  # warm-up
+            results = {name: [] for name in servers}
+            for i in range(args.runs):
+                for name, url in servers.items():
+                    results[name].append(wrk(url, args.duration))
+                print(f"  round {i + 1}: " + ", ".join(f"{n} {r[-1]:.0f}" for n, r in results.items()), flush=True)
+
+    for name, rps in results.items():
+        print(f"  {name:<18} median {statistics.median(rps):>9.0f} req/s  (" + ", ".join(f"{r:.0f}" for r in rps) + ")")
     med = {k: statistics.median(v) for k, v in results.items()}
     vs_nginx = med["databridge"] / med["nginx"]
     vs_uvicorn = med["databridge"] / med["uvicorn+starlette"]
