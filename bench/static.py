@@ -70,14 +70,14 @@ def wait_for(url: str, proc: subprocess.Popen[bytes], timeout: float = 20) -> by
 
 @contextlib.contextmanager
 def running(argv: list[str], url: str, want: bytes, env: dict[str, str] | None = None,
-            cwd: Path | None = None) -> Iterator[None]:
+            cwd: Path | None = None) -> Iterator[int]:
     proc = subprocess.Popen(["taskset", "-c", SERVER_CPU, *argv], env=env, cwd=cwd,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         body = wait_for(url, proc)
         if body != want:
             raise RuntimeError(f"{argv[0]}: the body is not the file ({len(body)} bytes)")
-        yield
+        yield proc.pid
     finally:
         proc.terminate()
         try:
@@ -87,15 +87,47 @@ def running(argv: list[str], url: str, want: bytes, env: dict[str, str] | None =
             proc.wait()
 
 
-def wrk(url: str, duration: int) -> float:
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of pid and its descendants (nginx's worker)."""
+    children: dict[int, list[int]] = {}
+    stats: dict[int, list[str]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path("/proc", entry, "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        stats[int(entry)] = fields
+        children.setdefault(int(fields[1]), []).append(int(entry))
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        if p in stats:
+            total += (int(stats[p][11]) + int(stats[p][12])) / TICK
+        todo.extend(children.get(p, []))
+    return total
+
+
+def wrk(url: str, duration: int, pid: int | None = None) -> tuple[float, float]:
+    """Requests/s, and the server's CPU microseconds per request (less
+    sensitive than the rate to other load on the machine)."""
+    before = cpu_seconds(pid) if pid else 0.0
     out = subprocess.run(["taskset", "-c", WRK_CPU, "wrk", "-t1", "-c64", f"-d{duration}s", url],
                          capture_output=True, text=True, check=True).stdout
+    used = cpu_seconds(pid) - before if pid else 0.0
     m = re.search(r"Requests/sec:\s+([\d.]+)", out)
     if m is None:
         raise RuntimeError(f"could not parse wrk output: {out[-300:]!r}")
-    if re.search(r"Non-2xx or 3xx responses|Socket errors", out):
+    if "Non-2xx or 3xx responses" in out or re.search(r"Socket errors: connect [1-9]|read [1-9]", out):
         raise RuntimeError(f"wrk saw errors: {out[-300:]!r}")
-    return float(m.group(1))
+    if m2 := re.search(r"timeout (\d+)", out):
+        print(f"    ({m2.group(1)} requests timed out at {url})", flush=True)
+    n = re.search(r"(\d+) requests in", out)
+    return float(m.group(1)), (used * 1e6 / int(n.group(1)) if n and int(n.group(1)) else 0.0)
 
 
 def ensure_peers() -> Path:
@@ -164,6 +196,7 @@ def main() -> int:
         print(f"one {FILE_SIZE // 1024} KB file, wrk -t1 -c64 -d{args.duration}s, {args.runs} runs (req/s)")
 
         servers: dict[str, str] = {}
+        pids: dict[str, int] = {}
         with contextlib.ExitStack() as stack:
             port = free_port()
             servers["databridge"] = url = f"http://127.0.0.1:{port}/static/{FILE_NAME}"
@@ -175,12 +208,12 @@ def main() -> int:
                 app.run("127.0.0.1", {port})
                 """))
             env = {**os.environ, "PYTHONPATH": str(REPO_ROOT / "python")}
-            stack.enter_context(running([sys.executable, str(app)], url, data, env=env))
+            pids["databridge"] = stack.enter_context(running([sys.executable, str(app)], url, data, env=env))
 
             port = free_port()
             servers["nginx"] = url = f"http://127.0.0.1:{port}/static/{FILE_NAME}"
             conf = nginx_config(tmp, root, port)
-            stack.enter_context(running([nginx, "-c", str(conf), "-p", str(tmp)], url, data))
+            pids["nginx"] = stack.enter_context(running([nginx, "-c", str(conf), "-p", str(tmp)], url, data))
 
             port = free_port()
             servers["uvicorn+starlette"] = url = f"http://127.0.0.1:{port}/static/{FILE_NAME}"
@@ -192,27 +225,35 @@ def main() -> int:
                 """))
             argv = [str(peers_python), "-m", "uvicorn", "starlette_static:app", "--host", "127.0.0.1", "--port",
                     str(port), "--no-access-log", "--log-level", "warning"]
-            stack.enter_context(running(argv, url, data, cwd=tmp))
+            pids["uvicorn+starlette"] = stack.enter_context(running(argv, url, data, cwd=tmp))
 
             # Runs are interleaved (a round visits every server), so that a
             # change in the machine's load falls on all of them alike.
             for url in servers.values():
                 wrk(url, 1)  # warm-up
             results = {name: [] for name in servers}
+            cpu: dict[str, list[float]] = {name: [] for name in servers}
             for i in range(args.runs):
                 for name, url in servers.items():
-                    results[name].append(wrk(url, args.duration))
+                    rps, us = wrk(url, args.duration, pids[name])
+                    results[name].append(rps)
+                    cpu[name].append(us)
                 print(f"  round {i + 1}: " + ", ".join(f"{n} {r[-1]:.0f}" for n, r in results.items()), flush=True)
 
     for name, rps in results.items():
-        print(f"  {name:<18} median {statistics.median(rps):>9.0f} req/s  (" + ", ".join(f"{r:.0f}" for r in rps) + ")")
+        print(f"  {name:<18} median {statistics.median(rps):>9.0f} req/s  (" + ", ".join(f"{r:.0f}" for r in rps)
+              + f");  server CPU {statistics.median(cpu[name]):.1f} us/request")
+    cpu_med = {k: statistics.median(v) for k, v in cpu.items()}
     med = {k: statistics.median(v) for k, v in results.items()}
     vs_nginx = med["databridge"] / med["nginx"]
     vs_uvicorn = med["databridge"] / med["uvicorn+starlette"]
     print(f"databridge / nginx:               {vs_nginx:.2f}x  (goal >= 0.9x)")
     print(f"databridge / uvicorn + Starlette: {vs_uvicorn:.2f}x  (goal >= 3x)")
+    print(f"by server CPU per request: {cpu_med['nginx'] / cpu_med['databridge']:.2f}x nginx, "
+          f"{cpu_med['uvicorn+starlette'] / cpu_med['databridge']:.2f}x uvicorn + Starlette")
     if args.json:
-        args.json.write_text(json.dumps({"runs": results, "median": med, "vs_nginx": vs_nginx,
+        args.json.write_text(json.dumps({"runs": results, "median": med, "cpu_us_per_request": cpu_med,
+                                         "vs_nginx": vs_nginx,
                                          "vs_uvicorn_starlette": vs_uvicorn}, indent=2) + "\n")
     return 0
 
