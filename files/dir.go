@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
+	"syscall"
 
 	"github.com/databridge/databridge/server"
 )
@@ -42,9 +44,11 @@ type DirOptions struct {
 // to the file is sent instead when the client accepts that coding
 // (Content-Encoding, the sibling's own ETag, Vary: Accept-Encoding).
 type Dir struct {
-	dir    string   // absolute, symlinks resolved
-	root   *os.Root // dir, opened
-	prefix []string // the mount's segments ("/static/v1": static, v1)
+	dir    string      // absolute, symlinks resolved
+	root   *os.Root    // dir, opened
+	dirfd  int         // dir, opened for openat2; -1 without
+	noAt2  atomic.Bool // openat2 failed with ENOSYS: os.Root only
+	prefix []string    // the mount's segments ("/static/v1": static, v1)
 	opts   DirOptions
 }
 
@@ -69,7 +73,10 @@ func NewDir(dir, prefix string, opts DirOptions) (*Dir, error) {
 	if err != nil {
 		return nil, fmt.Errorf("databridge: static directory %q: %w", dir, err)
 	}
-	d := &Dir{dir: abs, root: root, opts: opts}
+	d := &Dir{dir: abs, root: root, dirfd: -1, opts: opts}
+	if fd, err := openDirFD(abs); err == nil {
+		d.dirfd = fd
+	}
 	for _, seg := range strings.Split(strings.Trim(prefix, "/"), "/") {
 		if seg != "" {
 			d.prefix = append(d.prefix, seg)
@@ -79,7 +86,13 @@ func NewDir(dir, prefix string, opts DirOptions) (*Dir, error) {
 }
 
 // Close releases the directory.
-func (d *Dir) Close() error { return d.root.Close() }
+func (d *Dir) Close() error {
+	if d.dirfd >= 0 {
+		syscall.Close(d.dirfd)
+		d.dirfd = -1
+	}
+	return d.root.Close()
+}
 
 // Serve implements server.Handler.
 func (d *Dir) Serve(w server.ResponseWriter, r *server.Request) {
@@ -90,7 +103,7 @@ func (d *Dir) Serve(w server.ResponseWriter, r *server.Request) {
 	}
 	if rel != "" && !slash {
 		f, fi, err := d.open(rel)
-		if err == nil && fi.Mode().IsRegular() {
+		if err == nil && fi.regular {
 			d.serveFile(w, r, rel, f, fi, 0)
 			f.Close()
 			return
@@ -98,7 +111,7 @@ func (d *Dir) Serve(w server.ResponseWriter, r *server.Request) {
 		if f != nil {
 			f.Close()
 		}
-		if err == nil && fi.IsDir() && d.opts.HTML && d.isFile(rel+"/index.html") {
+		if err == nil && fi.dir && d.opts.HTML && d.isFile(rel+"/index.html") {
 			redirect(w, r)
 			return
 		}
@@ -120,7 +133,7 @@ func (d *Dir) Serve(w server.ResponseWriter, r *server.Request) {
 	}
 	if f, fi, err := d.open(index); err == nil {
 		defer f.Close()
-		if fi.Mode().IsRegular() {
+		if fi.regular {
 			d.serveFile(w, r, index, f, fi, 0)
 			return
 		}
@@ -175,40 +188,55 @@ func (d *Dir) relative(r *server.Request) (rel string, slash, ok bool) {
 	return b.String(), slash, true
 }
 
-// open opens rel (slash-separated, already checked) inside the directory.
-func (d *Dir) open(rel string) (*os.File, fs.FileInfo, error) {
-	var f *os.File
-	var err error
+// open opens rel (slash-separated, already checked) inside the directory:
+// with openat2 beneath the directory (one system call), else through
+// os.Root; what both refuse (an absolute link) by openResolved.
+func (d *Dir) open(rel string) (*file, info, error) {
 	if d.opts.FollowSymlinks {
-		f, err = os.Open(filepath.Join(d.dir, filepath.FromSlash(rel)))
-	} else {
-		f, err = d.root.Open(rel)
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			f, err = d.openResolved(rel)
+		f, err := os.Open(filepath.Join(d.dir, filepath.FromSlash(rel)))
+		if err != nil {
+			return nil, info{}, err
+		}
+		return fromOS(f)
+	}
+	if d.dirfd >= 0 && !d.noAt2.Load() {
+		fd, err := openBeneath(d.dirfd, rel)
+		switch err {
+		case nil:
+			return fromFD(fd, rel)
+		case syscall.ENOSYS:
+			d.noAt2.Store(true)
+		case syscall.EXDEV, syscall.ELOOP:
+			return d.openResolved(rel)
+		default:
+			return nil, info{}, &fs.PathError{Op: "openat2", Path: rel, Err: err}
 		}
 	}
-	if err != nil {
-		return nil, nil, err
+	f, err := d.root.Open(rel)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return d.openResolved(rel)
 	}
-	fi, err := f.Stat()
 	if err != nil {
-		f.Close()
-		return nil, nil, err
+		return nil, info{}, err
 	}
-	return f, fi, nil
+	return fromOS(f)
 }
 
 // openResolved is the way for what os.Root refuses (absolute symlinks):
 // the path with every link resolved, if it is still inside.
-func (d *Dir) openResolved(rel string) (*os.File, error) {
+func (d *Dir) openResolved(rel string) (*file, info, error) {
 	p, err := filepath.EvalSymlinks(filepath.Join(d.dir, filepath.FromSlash(rel)))
 	if err != nil {
-		return nil, err
+		return nil, info{}, err
 	}
 	if !within(d.dir, p) {
-		return nil, fmt.Errorf("databridge: %s: %w", rel, fs.ErrNotExist)
+		return nil, info{}, fmt.Errorf("databridge: %s: %w", rel, fs.ErrNotExist)
 	}
-	return os.Open(p)
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, info{}, err
+	}
+	return fromOS(f)
 }
 
 // within reports whether path p is dir or below it (both clean, absolute).
@@ -228,16 +256,16 @@ func (d *Dir) isFile(rel string) bool {
 		return false
 	}
 	f.Close()
-	return fi.Mode().IsRegular()
+	return fi.regular
 }
 
 // serveFile sends f (the file rel), or its precompressed sibling.
-func (d *Dir) serveFile(w server.ResponseWriter, r *server.Request, rel string, f *os.File, fi fs.FileInfo, status int) {
-	c := content{f: f, size: fi.Size(), modtime: fi.ModTime(), ctype: TypeByName(rel)}
+func (d *Dir) serveFile(w server.ResponseWriter, r *server.Request, rel string, f *file, fi info, status int) {
+	c := content{f: f, size: fi.size, modtime: fi.modtime, ctype: TypeByName(rel)}
 	if ae, ok := r.Header.Lookup("accept-encoding"); ok && status == 0 {
 		if sib, sfi, enc, found := d.sibling(rel, ae, r); sib != nil {
 			defer sib.Close()
-			c.f, c.size, c.modtime, c.encoding = sib, sfi.Size(), sfi.ModTime(), enc
+			c.f, c.size, c.modtime, c.encoding = sib, sfi.size, sfi.modtime, enc
 			c.vary = true
 		} else if found {
 			c.vary = true
@@ -249,7 +277,7 @@ func (d *Dir) serveFile(w server.ResponseWriter, r *server.Request, rel string, 
 // sibling opens the precompressed file to send for rel, if any: the
 // accepted coding with the higher q (br before gzip on a tie). found
 // reports whether any sibling exists, accepted or not (for Vary).
-func (d *Dir) sibling(rel, ae string, r *server.Request) (f *os.File, fi fs.FileInfo, enc string, found bool) {
+func (d *Dir) sibling(rel, ae string, r *server.Request) (f *file, fi info, enc string, found bool) {
 	if len(r.Header.Values("accept-encoding")) > 1 {
 		ae = strings.Join(r.Header.Values("accept-encoding"), ",")
 	}
@@ -267,7 +295,7 @@ func (d *Dir) sibling(rel, ae string, r *server.Request) (f *os.File, fi fs.File
 		if err != nil {
 			continue
 		}
-		if !sfi.Mode().IsRegular() {
+		if !sfi.regular {
 			sf.Close()
 			continue
 		}
@@ -337,7 +365,7 @@ func (d *Dir) notFound(w server.ResponseWriter, r *server.Request) {
 	if d.opts.HTML {
 		if f, fi, err := d.open("404.html"); err == nil {
 			defer f.Close()
-			if fi.Mode().IsRegular() {
+			if fi.regular {
 				d.serveFile(w, r, "404.html", f, fi, http.StatusNotFound)
 				return
 			}

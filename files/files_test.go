@@ -393,15 +393,7 @@ func TestDir(t *testing.T) {
 	must(t, err)
 	defer html.Close()
 
-	tests := []struct {
-		name   string
-		d      *Dir
-		target string
-		header []string
-		status int
-		body   string
-		fields map[string]string
-	}{
+	tests := []dirTest{
 		{name: "file", d: plain, target: "/static/app.js", status: 200, body: "console.log(1)",
 			fields: map[string]string{"content-type": "text/javascript; charset=utf-8", "vary": "", "content-encoding": ""}},
 		{name: "escaped name", d: plain, target: "/static/a%20b.txt", status: 200, body: "space"},
@@ -466,6 +458,29 @@ func TestDir(t *testing.T) {
 		{name: "html file", d: html, target: "/static/sub/page.txt", status: 200, body: "page"},
 		{name: "html head", d: html, target: "/static/", status: 200, fields: map[string]string{"content-length": "14"}},
 	}
+	// Once with openat2, once through os.Root (kernels without openat2).
+	for _, fallback := range []bool{false, true} {
+		plain.noAt2.Store(fallback)
+		html.noAt2.Store(fallback)
+		name := "openat2"
+		if fallback {
+			name = "os.Root"
+		}
+		t.Run(name, func(t *testing.T) { runDirTests(t, plain, tests) })
+	}
+}
+
+type dirTest struct {
+	name   string
+	d      *Dir
+	target string
+	header []string
+	status int
+	body   string
+	fields map[string]string
+}
+
+func runDirTests(t *testing.T, plain *Dir, tests []dirTest) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			method := "GET"

@@ -49,16 +49,16 @@ var ErrNotRegular = errors.New("databridge: not a regular file")
 // ErrNotRegular): the caller answers. Errors after the response started
 // (the client went away) are not reported.
 func Serve(w server.ResponseWriter, r *server.Request, path string, opts *Options) error {
-	f, err := os.Open(path)
+	of, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	f, fi, err := fromOS(of)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	if !fi.Mode().IsRegular() {
+	if !fi.regular {
 		return fmt.Errorf("%w: %s", ErrNotRegular, path)
 	}
 	if opts == nil {
@@ -68,13 +68,13 @@ func Serve(w server.ResponseWriter, r *server.Request, path string, opts *Option
 	if name == "" {
 		name = path
 	}
-	serveContent(w, r, &content{f: f, size: fi.Size(), modtime: fi.ModTime(), ctype: TypeByName(name)}, opts)
+	serveContent(w, r, &content{f: f, size: fi.size, modtime: fi.modtime, ctype: TypeByName(name)}, opts)
 	return nil
 }
 
 // content is one representation being sent.
 type content struct {
-	f        *os.File
+	f        *file
 	size     int64
 	modtime  time.Time
 	ctype    string
@@ -201,7 +201,7 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, smallFile); return &
 var copyPool = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
 
 // sendSection sends n bytes of f from off as the whole body, with status.
-func sendSection(w server.ResponseWriter, r *server.Request, status int, f *os.File, off, n int64) {
+func sendSection(w server.ResponseWriter, r *server.Request, status int, f *file, off, n int64) {
 	h := w.Header()
 	if r.Method == http.MethodHead {
 		// The writer keeps a HEAD's Content-Length when no body is written.
@@ -227,7 +227,7 @@ func sendSection(w server.ResponseWriter, r *server.Request, status int, f *os.F
 		return
 	}
 	h.Set("content-length", strconv.FormatInt(n, 10))
-	if _, err := f.Seek(off, io.SeekStart); err != nil {
+	if _, err := f.osFile().Seek(off, io.SeekStart); err != nil {
 		readFailed(w, f, err)
 		return
 	}
@@ -235,8 +235,8 @@ func sendSection(w server.ResponseWriter, r *server.Request, status int, f *os.F
 	copyBody(w, f, n)
 }
 
-func copyBody(w server.ResponseWriter, f *os.File, n int64) {
-	src := &io.LimitedReader{R: f, N: n}
+func copyBody(w server.ResponseWriter, f *file, n int64) {
+	src := &io.LimitedReader{R: f.osFile(), N: n}
 	if rf, ok := w.(io.ReaderFrom); ok {
 		rf.ReadFrom(src)
 		return
@@ -246,11 +246,11 @@ func copyBody(w server.ResponseWriter, f *os.File, n int64) {
 	copyPool.Put(bp)
 }
 
-func readFailed(w server.ResponseWriter, f *os.File, err error) {
+func readFailed(w server.ResponseWriter, f *file, err error) {
 	if err == nil || err == io.EOF {
 		err = io.ErrUnexpectedEOF // the file shrank under us
 	}
-	server.Logf("read %s: %v", f.Name(), err)
+	server.Logf("read %s: %v", f.name, err)
 	w.Header().Reset()
 	server.WriteError(w, http.StatusInternalServerError, server.MsgInternal)
 }
@@ -279,7 +279,7 @@ func sendMultipart(w server.ResponseWriter, r *server.Request, c *content, range
 		if _, err := io.WriteString(w, heads[i]); err != nil {
 			return
 		}
-		if _, err := c.f.Seek(s.start, io.SeekStart); err != nil {
+		if _, err := c.f.osFile().Seek(s.start, io.SeekStart); err != nil {
 			return
 		}
 		copyBody(w, c.f, s.length)
