@@ -489,3 +489,20 @@ def test_docs_url_still_takes_other_routes_below_it() -> None:
         assert client.get("/docs/extra").text == "extra"
         with pytest.raises(ValueError, match="docs asset"):
             app.add_route("GET", "/docs/swagger-ui.css", extra)
+
+
+def test_mount_at_the_root_comes_after_the_routes(tmp_path: Path) -> None:
+    write(tmp_path / "index.html", b"home")
+    write(tmp_path / "404.html", b"nothing")
+    app = App()
+
+    @app.get("/reports/{name}")
+    def report(request, name: str):
+        return name
+
+    app.mount("/", StaticFiles(directory=tmp_path, html=True))
+    with TestClient(app) as client:
+        assert client.get("/").content == b"home"
+        assert client.get("/reports/q3").text == "q3"
+        assert (client.get("/missing").status_code, client.get("/missing").content) == (404, b"nothing")
+        assert client.get("/openapi.json").status_code == 200
