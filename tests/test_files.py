@@ -473,6 +473,12 @@ def test_docs_assets_are_served_by_the_file_server(serve: Callable[[App], Server
         assert body == (openapi.ASSET_DIR / asset).read_bytes()
         status, _, body = raw_get(port, f"/docs/{asset}", f"If-None-Match: {fields['etag']}")
         assert (status, body) == (304, b"")
+    # The build precompresses the bundle: sent encoded to clients that accept it.
+    bundle = openapi.ASSET_DIR / "swagger-ui-bundle.js"
+    if (openapi.ASSET_DIR / "swagger-ui-bundle.js.gz").is_file():
+        r = requests.get(f"http://127.0.0.1:{port}/docs/swagger-ui-bundle.js", headers={"Accept-Encoding": "gzip"})
+        assert r.headers["content-encoding"] == "gzip" and r.headers["vary"] == "Accept-Encoding"
+        assert r.content == bundle.read_bytes()
     # Only the assets are claimed under the docs URL.
     assert raw_get(port, "/docs/LICENSE")[0] == 404
     assert raw_get(port, "/docs/../openapi.json")[0] == 404
