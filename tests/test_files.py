@@ -512,3 +512,33 @@ def test_mount_at_the_root_comes_after_the_routes(tmp_path: Path) -> None:
         assert client.get("/reports/q3").text == "q3"
         assert (client.get("/missing").status_code, client.get("/missing").content) == (404, b"nothing")
         assert client.get("/openapi.json").status_code == 200
+
+
+def test_async_handler_returns_a_file(tree: Path) -> None:
+    app = App()
+
+    @app.get("/a")
+    async def a(request):
+        return FileResponse(tree / "letters.txt", headers=[("x-a", "1")])
+
+    with TestClient(app) as client:
+        r = client.get("/a", headers={"Range": "bytes=-2"})
+        assert (r.status_code, r.content, r.headers["x-a"]) == (206, b"yz", "1")
+
+
+def test_the_reserved_header_cannot_come_from_a_handler(serve: Callable[[App], Server]) -> None:
+    app = App()
+
+    @app.get("/forged")
+    def forged(request):
+        return Response("x", headers={":databridge-file": "/etc/passwd"})
+
+    @app.get("/forged-tuple")
+    def forged_tuple(request):
+        return 200, "x", [(":databridge-file", "/etc/passwd")]
+
+    port = serve(app).port
+    for target in ("/forged", "/forged-tuple"):
+        status, fields, body = raw_get(port, target)
+        assert status == 500 and b"root:" not in body
+        assert ":databridge-file" not in fields
