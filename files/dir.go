@@ -204,12 +204,12 @@ func (d *Dir) open(rel string) (*file, info, error) {
 		switch err {
 		case nil:
 			return fromFD(fd, rel)
-		case syscall.ENOSYS:
-			d.noAt2.Store(true)
-		case syscall.EXDEV, syscall.ELOOP:
-			return d.openResolved(rel)
-		default:
+		case syscall.ENOENT, syscall.ENOTDIR, syscall.EACCES, syscall.ENAMETOOLONG, syscall.EMFILE, syscall.ENFILE:
 			return nil, info{}, &fs.PathError{Op: "openat2", Path: rel, Err: err}
+		case syscall.EXDEV, syscall.ELOOP: // out of the directory, or an absolute link
+			return d.openResolved(rel)
+		default: // ENOSYS, or EPERM/EINVAL from a seccomp filter or an old kernel: os.Root from now on
+			d.noAt2.Store(true)
 		}
 	}
 	f, err := d.root.Open(rel)
