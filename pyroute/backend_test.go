@@ -92,8 +92,13 @@ func testRoutes(t testing.TB) routeTable {
 }
 
 // NewHandler serves the routes of table with Python routes that call b,
-// behind net/http.
+// behind net/http (the adapter the HTTP/2 front uses).
 func NewHandler(table routeTable, b Backend, cfg Config) http.Handler {
+	return server.FromNetHTTP(newRouter(table, b), cfg.MaxBodyBytes)
+}
+
+// newRouter routes the table to Python routes that call b.
+func newRouter(table routeTable, b Backend) *router.Router {
 	rt := router.New()
 	for _, r := range table {
 		path := r[1]
@@ -106,7 +111,7 @@ func NewHandler(table routeTable, b Backend, cfg Config) http.Handler {
 			panic(fmt.Sprintf("Add(%s %s): %v", r[0], path, err))
 		}
 	}
-	return server.FromNetHTTP(rt, cfg.MaxBodyBytes)
+	return rt
 }
 
 // serve runs req through a handler with backend b and returns the

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs databridge and its test requirements into the
-# current Python, then runs the Go checks and the Python test suite.
+# current Python, then runs the Go checks, the Python test suite and
+# mypy --strict on the examples (against the installed package) and on the
+# package's source.
 #   scripts/test.sh            everything
 #   PYTHON=python3.12 scripts/test.sh
 set -euo pipefail
@@ -25,3 +27,7 @@ go test -count=1 ./...
 echo "== python: pytest"
 # Run from the installed package, not the source tree.
 "$PYTHON" -m pytest -q -p no:cacheprovider tests
+
+echo "== mypy --strict: examples/, python/databridge"
+"$PYTHON" -m mypy --strict --no-incremental examples
+MYPYPATH=python "$PYTHON" -m mypy --strict --no-incremental -p databridge

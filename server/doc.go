@@ -4,12 +4,20 @@
 //
 //	rt := router.New()
 //	rt.Add("GET", "/users/<int:id>", "user", pyHandler)
-//	s, err := server.Listen(server.NewHandler(rt, backend, server.Config{}), "127.0.0.1", 0)
+//	s, err := server.Listen(rt, server.Config{}, "127.0.0.1", 0)
 //	if err != nil { ... }
 //	s.Serve()                 // returns at once; requests are served in goroutines
 //	...
 //	s.Shutdown(5 * time.Second)
 //	<-s.Done()                // in-flight requests have finished (or were cut off)
+//
+// HTTP/1.x is served by the package's own front (http1_*.go): a strict
+// RFC 9112 parser into Request with no allocation per request, Content-Length
+// and chunked body readers, a buffered response writer that sends a response
+// in one write, keep-alive, pipelining, timeouts and graceful shutdown.
+// HTTP/2 (h2 by ALPN, h2c by prior knowledge or Upgrade) is handed to the
+// HTTP/2 front (http2.go). docs/http1.md lists the RFC requirements and the
+// choices made where the RFCs allow several.
 //
 // The package is pure Go. Python runs behind the Backend interface, one
 // handler at a time; every request goroutine blocks in Backend.Call until its

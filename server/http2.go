@@ -121,19 +121,6 @@ func newH2Front(h Handler, cfg Config) *h2front {
 	return f
 }
 
-// ServeHTTP2Conn serves c as an HTTP/2 connection for h with the limits of
-// cfg, until it ends, and closes it. preread holds bytes already read
-// from c: the 24-byte client preface of an h2c connection with prior
-// knowledge, or nil for a TLS connection whose ALPN chose "h2" (pass the
-// *tls.Conn itself, after its handshake, so that requests see its
-// state). It is the HTTP/2 front of Listen, for programs that accept
-// connections themselves (bench/h2server runs h2spec against it); each
-// call has its own front, so Server.Shutdown does not reach it.
-func ServeHTTP2Conn(h Handler, cfg Config, c net.Conn, preread []byte) {
-	cfg.DisableHTTP2 = false
-	newH2Front(h, cfg).serveConn(c, preread)
-}
-
 // serveConn serves c as an HTTP/2 connection until it ends, and closes
 // it. preread holds every byte already read from c and not consumed (for
 // prior knowledge: the client preface and whatever the read buffer holds
@@ -150,6 +137,7 @@ func (f *h2front) serveConn(c net.Conn, preread []byte) {
 // serve runs ServeConn on c, tracked for shutdown; hc goes into the
 // context of its requests.
 func (f *h2front) serve(c net.Conn, hc *h2conn, opts *http2.ServeConnOpts) {
+	c = withH2Guard(c)
 	defer c.Close()
 	if !f.track(c) {
 		return

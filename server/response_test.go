@@ -18,9 +18,9 @@ import (
 // rawExchange sends one request on a fresh connection to srv and returns
 // the parsed response, its body, and any bytes that followed the response
 // (which must be none).
-func rawExchange(t *testing.T, srv *httptest.Server, method, path string) (*http.Response, string, string) {
+func rawExchange(t *testing.T, addr, method, path string) (*http.Response, string, string) {
 	t.Helper()
-	conn, err := net.DialTimeout("tcp", srv.Listener.Addr().String(), 5*time.Second)
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,29 +188,40 @@ func TestResponse(t *testing.T) {
 			wantBody:   `{"error":"Not Found"}`,
 		},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			logs := captureLog(t)
-			srv := httptest.NewServer(FromNetHTTP(tt.handler, 0))
-			defer srv.Close()
-
-			resp, body, rest := rawExchange(t, srv, tt.method, "/resp")
-			if resp.StatusCode != tt.wantStatus {
-				t.Errorf("status %d, want %d", resp.StatusCode, tt.wantStatus)
-			}
-			for name, want := range tt.wantHeader {
-				if got := resp.Header[name]; !reflect.DeepEqual(got, want) {
-					t.Errorf("%s: %q, want %q", name, got, want)
+	fronts := []struct {
+		name  string
+		serve func(t *testing.T, h Handler) string
+	}{
+		{"nethttp", func(t *testing.T, h Handler) string {
+			srv := httptest.NewServer(FromNetHTTP(h, 0))
+			t.Cleanup(srv.Close)
+			return srv.Listener.Addr().String()
+		}},
+		{"h1", func(t *testing.T, h Handler) string { return serveH1(t, h, Config{}) }},
+	}
+	for _, front := range fronts {
+		for _, tt := range tests {
+			t.Run(front.name+"/"+tt.name, func(t *testing.T) {
+				logs := captureLog(t)
+				addr := front.serve(t, tt.handler)
+				resp, body, rest := rawExchange(t, addr, tt.method, "/resp")
+				if resp.StatusCode != tt.wantStatus {
+					t.Errorf("status %d, want %d", resp.StatusCode, tt.wantStatus)
 				}
-			}
-			if body != tt.wantBody || rest != "" {
-				t.Errorf("body %q then %q, want %q", body, rest, tt.wantBody)
-			}
-			got := logs.String()
-			if tt.wantLog == "" && got != "" || tt.wantLog != "" && !strings.Contains(got, " "+tt.wantLog) {
-				t.Errorf("log %q, want %q", got, tt.wantLog)
-			}
-		})
+				for name, want := range tt.wantHeader {
+					if got := resp.Header[name]; !reflect.DeepEqual(got, want) {
+						t.Errorf("%s: %q, want %q", name, got, want)
+					}
+				}
+				if body != tt.wantBody || rest != "" {
+					t.Errorf("body %q then %q, want %q", body, rest, tt.wantBody)
+				}
+				got := logs.String()
+				if tt.wantLog == "" && got != "" || tt.wantLog != "" && !strings.Contains(got, " "+tt.wantLog) {
+					t.Errorf("log %q, want %q", got, tt.wantLog)
+				}
+			})
+		}
 	}
 }
 

@@ -5,25 +5,33 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
+	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
-// Server is a bound listener and the http.Server that serves a handler on
-// it. Its methods are safe for concurrent use.
+// Server is a bound listener and the HTTP/1.x front that serves a
+// handler on it (handing HTTP/2 connections to the HTTP/2 front). Its
+// methods are safe for concurrent use.
 type Server struct {
 	cfg  Config
+	h    Handler
+	h2   *h2front
 	ln   net.Listener
-	srv  *http.Server
 	port int
 	done chan struct{}
 
-	mu        sync.Mutex
-	serving   bool          // Serve was called before Shutdown
-	stopping  bool          // Shutdown was called
-	serveDone chan struct{} // closed when http.Server.Serve returns
+	ctx      context.Context // canceled when the connections are forced closed
+	cancel   context.CancelFunc
+	stopFlag atomic.Bool
+
+	mu         sync.Mutex
+	serving    bool // Serve was called before Shutdown
+	stopping   bool // Shutdown was called
+	conns      map[*conn]struct{}
+	acceptDone chan struct{} // closed when the accept loop returns
 }
 
 // Listen binds host:port (port 0 picks a free port) for h with the limits
@@ -40,18 +48,21 @@ func Listen(h Handler, cfg Config, host string, port int) (*Server, error) {
 		return nil, fmt.Errorf("databridge: listen on %s: %w", addr, err)
 	}
 	s := &Server{
-		cfg: cfg,
-		ln:  ln,
-		srv: &http.Server{
-			Handler:           FromNetHTTP(h, cfg.MaxBodyBytes),
-			ReadHeaderTimeout: cfg.ReadHeaderTimeout,
-			IdleTimeout:       cfg.IdleTimeout,
-			MaxHeaderBytes:    cfg.MaxHeaderBytes,
-			ErrorLog:          logger,
-		},
-		done:      make(chan struct{}),
-		serveDone: make(chan struct{}),
+		cfg:        cfg,
+		h:          h,
+		h2:         newH2Front(h, cfg),
+		ln:         ln,
+		done:       make(chan struct{}),
+		conns:      make(map[*conn]struct{}),
+		acceptDone: make(chan struct{}),
 	}
+	if s.cfg.TLS != nil && s.h2 == nil && slices.Contains(s.cfg.TLS.NextProtos, "h2") {
+		// Without the HTTP/2 front, ALPN must not offer h2.
+		t := s.cfg.TLS.Clone()
+		t.NextProtos = slices.DeleteFunc(slices.Clone(t.NextProtos), func(p string) bool { return p == "h2" })
+		s.cfg.TLS = t
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if tcp, ok := ln.Addr().(*net.TCPAddr); ok {
 		s.port = tcp.Port
 	}
@@ -74,16 +85,93 @@ func (s *Server) Serve() {
 		return
 	}
 	s.serving = true
-	go func() {
-		err := s.srv.Serve(s.ln)
-		close(s.serveDone)
-		if !errors.Is(err, http.ErrServerClosed) {
+	go s.acceptLoop()
+}
+
+// acceptLoop accepts connections until the listener closes, one goroutine
+// each.
+func (s *Server) acceptLoop() {
+	defer close(s.acceptDone)
+	var delay time.Duration
+	for {
+		nc, err := s.ln.Accept()
+		if err != nil {
+			if s.isStopping() {
+				return
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || isTemporary(err) {
+				// Out of file descriptors and such: back off and retry.
+				if delay == 0 {
+					delay = 5 * time.Millisecond
+				} else if delay *= 2; delay > time.Second {
+					delay = time.Second
+				}
+				logger.Printf("accept: %v; retrying in %v", err, delay)
+				time.Sleep(delay)
+				continue
+			}
 			// Accept failed for good; stop so that Done still closes.
 			logger.Printf("serve: %v", err)
-			s.Shutdown(shutdownAfterError)
+			go s.Shutdown(shutdownAfterError)
+			return
 		}
-	}()
+		delay = 0
+		accepted := time.Now()
+		c := &conn{s: s, nc: nc, raw: nc, remote: nc.RemoteAddr().String(), local: nc.LocalAddr().String()}
+		c.ctx, c.cancel = context.WithCancel(s.ctx)
+		if !s.track(c) {
+			nc.Close()
+			c.cancel()
+			return
+		}
+		go c.serve(accepted)
+	}
 }
+
+func isTemporary(err error) bool {
+	t, ok := err.(interface{ Temporary() bool })
+	return ok && t.Temporary()
+}
+
+// track adds c to the server's connections; false once stopping.
+func (s *Server) track(c *conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopping {
+		return false
+	}
+	c.state.Store(stateIdle)
+	s.conns[c] = struct{}{}
+	return true
+}
+
+func (s *Server) untrack(c *conn) {
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}
+
+// setState moves c to state; false when Shutdown closed it, or when it
+// would go idle while the server stops. It takes no lock: Shutdown closes
+// only a connection it moves from idle to closed itself.
+func (s *Server) setState(c *conn, state int32) bool {
+	for {
+		old := c.state.Load()
+		if old == stateClosed {
+			return false
+		}
+		if c.state.CompareAndSwap(old, state) {
+			break
+		}
+	}
+	if state == stateIdle && s.isStopping() {
+		return false
+	}
+	return true
+}
+
+func (s *Server) isStopping() bool { return s.stopFlag.Load() }
 
 // shutdownAfterError is the grace period given to in-flight requests when
 // serving fails on its own.
@@ -91,10 +179,11 @@ const shutdownAfterError = 5 * time.Second
 
 // Shutdown starts a graceful stop in a goroutine and returns at once: the
 // listener closes, idle connections close, and in-flight requests may
-// finish for up to timeout, after which remaining connections are closed.
-// Done is closed once that is over. A handler still blocked in
-// Backend.Call after the timeout keeps its goroutine until Call returns,
-// but its connection is gone. Calls after the first do nothing.
+// finish for up to timeout (their responses carry Connection: close),
+// after which remaining connections are closed. Done is closed once that
+// is over. A handler still blocked in Backend.Call after the timeout
+// keeps its goroutine until Call returns, but its connection is gone.
+// Calls after the first do nothing.
 func (s *Server) Shutdown(timeout time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -102,21 +191,70 @@ func (s *Server) Shutdown(timeout time.Duration) {
 		return
 	}
 	s.stopping = true
+	s.stopFlag.Store(true)
 	serving := s.serving
 	go func() {
 		defer close(s.done)
+		s.ln.Close()
 		if !serving {
-			// http.Server only closes the listeners Serve was given.
-			s.ln.Close()
 			return
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		defer cancel()
-		if err := s.srv.Shutdown(ctx); err != nil {
-			s.srv.Close()
+		<-s.acceptDone
+		deadline := time.Now().Add(timeout)
+		if sh, ok := any(s.h2).(h2Shutdowner); ok && s.h2 != nil {
+			// The HTTP/2 front sends GOAWAY and lets its streams finish;
+			// its connections leave s.conns as they end.
+			ctx, cancel := context.WithDeadline(context.Background(), deadline)
+			defer cancel()
+			go sh.shutdown(ctx)
 		}
-		<-s.serveDone
+		for poll := time.Millisecond; ; {
+			if s.closeIdle() == 0 {
+				break
+			}
+			if !time.Now().Before(deadline) {
+				s.closeAll()
+				break
+			}
+			wait := min(poll, time.Until(deadline))
+			time.Sleep(wait)
+			if poll < 50*time.Millisecond {
+				poll *= 2
+			}
+		}
+		s.cancel()
 	}()
+}
+
+// h2Shutdowner is the graceful stop of the HTTP/2 front, when it has one.
+type h2Shutdowner interface {
+	shutdown(ctx context.Context) error
+}
+
+// closeIdle closes the idle connections and returns how many remain.
+func (s *Server) closeIdle() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for c := range s.conns {
+		if c.state.CompareAndSwap(stateIdle, stateClosed) {
+			c.raw.Close()
+		}
+		if c.state.Load() != stateClosed {
+			n++
+		}
+	}
+	return n
+}
+
+// closeAll closes every connection at the end of the grace period.
+func (s *Server) closeAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		c.state.Store(stateClosed)
+		c.raw.Close()
+	}
 }
 
 // Done is closed when the server has stopped after Shutdown.

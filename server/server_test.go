@@ -201,19 +201,24 @@ func TestListenErrors(t *testing.T) {
 	}
 }
 
-// TestServerSettings checks the http.Server configuration.
+// TestServerSettings checks the configuration defaults and the logger.
 func TestServerSettings(t *testing.T) {
 	s, err := Listen(notFound, Config{}, "127.0.0.1", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Shutdown(0)
-	if s.srv.ReadHeaderTimeout != 10*time.Second || s.srv.IdleTimeout != 5*time.Second {
-		t.Errorf("timeouts: header %v, idle %v", s.srv.ReadHeaderTimeout, s.srv.IdleTimeout)
+	c := s.cfg
+	if c.ReadHeaderTimeout != 10*time.Second || c.IdleTimeout != 5*time.Second ||
+		c.ReadBodyTimeout != 30*time.Second || c.WriteTimeout != 30*time.Second {
+		t.Errorf("timeouts: header %v, idle %v, body %v, write %v", c.ReadHeaderTimeout, c.IdleTimeout, c.ReadBodyTimeout, c.WriteTimeout)
+	}
+	if c.MaxTargetBytes != 16<<10 || c.MaxHeaderBytes != 64<<10 || c.MaxHeaderFields != 100 || c.MaxBodyBytes != 16<<20 {
+		t.Errorf("limits: %+v", c)
 	}
 	logs := captureLog(t)
-	s.srv.ErrorLog.Printf("x")
+	Logf("x")
 	if got := logs.String(); !strings.HasSuffix(got, " databridge: x\n") {
-		t.Errorf("ErrorLog wrote %q", got)
+		t.Errorf("logger wrote %q", got)
 	}
 }

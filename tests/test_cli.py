@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
@@ -96,7 +97,9 @@ def test_top_level_help_lists_the_run_command_and_version() -> None:
 def test_version() -> None:
     result = databridge_cli("--version")
     assert result.returncode == 0
-    assert result.stdout.strip() == f"databridge {databridge.__version__}"
+    # databridge 0.1.0 (go1.26.8, commit abc1234): what the engine was built from.
+    assert re.fullmatch(rf"databridge {re.escape(databridge.__version__)} \(go1\.\d+(\.\d+)?\S*, commit [0-9a-f]{{7,}}(\+dirty)?\)",
+                        result.stdout.strip()), result.stdout
 
 
 def test_no_command_is_a_usage_error() -> None:

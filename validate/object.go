@@ -102,7 +102,9 @@ func (o *objectSchema) checkQuery(pairs []pair, ds []Detail) []Detail {
 	return o.validate(obj, failed, ds)
 }
 
-// checkFields is checkHeaders for the engine's header list.
+// checkFields validates the object of every header of the engine's header
+// list: lower-case names, the values of a repeated header joined with ", "
+// (as in the request dict), each converted by its property's type.
 func (o *objectSchema) checkFields(h *server.Header, ds []Detail) []Detail {
 	obj := make(map[string]any, h.Len())
 	var failed []string
@@ -129,31 +131,21 @@ func (o *objectSchema) checkFields(h *server.Header, ds []Detail) []Detail {
 	return o.validate(obj, failed, ds)
 }
 
-// checkHeaders validates the object of every header: lower-case names,
-// the values of a repeated header joined with ", " (as in the request
-// dict), each converted by its property's type.
+// checkHeaders is checkFields for a net/http header map (tests and
+// callers outside the engine), in sorted name order.
 func (o *objectSchema) checkHeaders(h http.Header, ds []Detail) []Detail {
 	names := make([]string, 0, len(h))
 	for name := range h {
 		names = append(names, name)
 	}
 	slices.Sort(names)
-	obj := make(map[string]any, len(h))
-	var failed []string
+	var fields server.Header
 	for _, name := range names {
-		lower := strings.ToLower(name)
-		if _, dup := obj[lower]; dup {
-			continue
+		for _, v := range h[name] {
+			fields.Add(name, v)
 		}
-		x, prob := convert(o.props[lower].kinds, strings.Join(h[name], ", "))
-		if prob != nil {
-			ds = append(ds, Detail{Loc: []any{"header", lower}, Msg: prob.msg, Type: prob.typ})
-			failed = append(failed, lower)
-			continue
-		}
-		obj[lower] = x.instance()
 	}
-	return o.validate(obj, failed, ds)
+	return o.checkFields(&fields, ds)
 }
 
 // checkPath validates the object of the path params, each converted by its

@@ -206,6 +206,7 @@ func newRouter() *mux.Router {
 	r := mux.NewRouter()
 	r.HandleFunc("/hello", hello).Methods(http.MethodGet)
 	r.HandleFunc("/hello-async", hello).Methods(http.MethodGet)
+	r.HandleFunc("/go/hello", hello).Methods(http.MethodGet) // scenario 10: the same handler
 	r.HandleFunc("/users/{user_id:[0-9]+}", user).Methods(http.MethodGet)
 	r.HandleFunc("/echo", echo).Methods(http.MethodPost)
 	r.HandleFunc("/sleep", sleep).Methods(http.MethodGet)
@@ -217,7 +218,7 @@ func newRouter() *mux.Router {
 
 func main() {
 	host := flag.String("host", "127.0.0.1", "address to listen on")
-	port := flag.Int("port", 8102, "port to listen on")
+	port := flag.Int("port", 0, "port to listen on")
 	flag.Parse()
 
 	srv := &http.Server{
@@ -225,5 +226,9 @@ func main() {
 		Handler:           newRouter(),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
+	// HTTP/1.1 and h2c with prior knowledge on the same port (scenario 12).
+	srv.Protocols = new(http.Protocols)
+	srv.Protocols.SetHTTP1(true)
+	srv.Protocols.SetUnencryptedHTTP2(true)
 	log.Fatal(srv.ListenAndServe())
 }

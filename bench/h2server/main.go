@@ -4,14 +4,9 @@
 // with a certificate it generates (-tls). It writes the bound port to
 // -port-file once it listens, and serves until killed.
 //
-// Until the HTTP/1.1 front dispatches to the HTTP/2 one, it runs its own
-// accept loop: read the 24-byte client preface (cleartext) or do the TLS
-// handshake and check that ALPN chose "h2", then server.ServeHTTP2Conn.
-// Once server.Listen hands such connections over itself, the loop becomes
-//
-//	s, err := server.Listen(hello, cfg, "127.0.0.1", *port)
-//	s.Serve()
-//	select {}
+// It serves through server.Listen, so h2spec tests the path real
+// connections take: the HTTP/1.1 front sees the client preface (or ALPN
+// "h2" after the TLS handshake) and hands the connection to HTTP/2.
 package main
 
 import (
@@ -33,7 +28,6 @@ import (
 	"time"
 
 	"github.com/databridge/databridge/server"
-	"golang.org/x/net/http2"
 )
 
 var hello = server.HandlerFunc(func(w server.ResponseWriter, r *server.Request) {
@@ -59,51 +53,23 @@ func main() {
 		}
 		cfg.TLS = tc
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(*port)))
+	// The engine's own listener: the HTTP/1.1 front hands h2c prior
+	// knowledge and ALPN h2 connections to the HTTP/2 front.
+	s, err := server.Listen(hello, cfg, "127.0.0.1", *port)
 	if err != nil {
 		log.Fatal(err)
 	}
+	s.Serve()
 	if *portFile != "" {
-		p := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-		if err := os.WriteFile(*portFile, []byte(p+"\n"), 0o644); err != nil {
+		tmp := *portFile + ".tmp"
+		if err := os.WriteFile(tmp, []byte(strconv.Itoa(s.Port())), 0o644); err != nil {
+			log.Fatal(err)
+		}
+		if err := os.Rename(tmp, *portFile); err != nil {
 			log.Fatal(err)
 		}
 	}
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			log.Fatal(err)
-		}
-		go serve(c, cfg)
-	}
-}
-
-// serve does what the HTTP/1.1 front will do before handing a connection
-// to the HTTP/2 front.
-func serve(c net.Conn, cfg server.Config) {
-	c.SetReadDeadline(time.Now().Add(10 * time.Second))
-	if cfg.TLS != nil {
-		tc := tls.Server(c, cfg.TLS)
-		if err := tc.Handshake(); err != nil || tc.ConnectionState().NegotiatedProtocol != http2.NextProtoTLS {
-			tc.Close()
-			return
-		}
-		tc.SetReadDeadline(time.Time{})
-		server.ServeHTTP2Conn(hello, cfg, tc, nil)
-		return
-	}
-	preface := make([]byte, len(http2.ClientPreface))
-	if _, err := io.ReadFull(c, preface); err != nil || string(preface) != http2.ClientPreface {
-		// (The HTTP/1.1 front parses such bytes as an HTTP/1.1 request.)
-		// Close without a reset: closing with unread bytes would send RST.
-		c.(*net.TCPConn).CloseWrite()
-		c.SetReadDeadline(time.Now().Add(time.Second))
-		io.Copy(io.Discard, c)
-		c.Close()
-		return
-	}
-	c.SetReadDeadline(time.Time{})
-	server.ServeHTTP2Conn(hello, cfg, c, preface)
+	<-s.Done()
 }
 
 // selfSigned makes a certificate for 127.0.0.1 and loads it the way

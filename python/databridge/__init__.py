@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 
 from . import _core
+from ._version import __version__
 from .app import App
 from .exceptions import HTTPError
 from .params import Header, Path, Query, RequestValidator
@@ -27,8 +28,6 @@ __all__ = [
     "App", "FileResponse", "HTTPError", "Header", "Path", "Query", "RequestValidator", "Response", "Route", "Router",
     "Server", "StaticFiles", "__version__",
 ]
-
-__version__ = "0.1.0"
 
 _logger = logging.getLogger("databridge")
 

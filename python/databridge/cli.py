@@ -44,16 +44,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 2  # unreachable: argparse requires a command
 
 
-def _parser() -> argparse.ArgumentParser:
-    from . import __version__
+def version_line() -> str:
+    """``databridge 0.1.0 (go1.26.8, commit abc1234)``: the package version,
+    and the Go version and commit the engine was built from (recorded by
+    setup.py in ``databridge._build_info``; "unknown" when it did not)."""
+    from ._version import __version__
 
+    try:  # written by setup.py's build, not in git
+        build_info = importlib.import_module(f"{__package__}._build_info")
+    except ImportError:  # a source tree that setup.py has not built
+        go_version = commit = "unknown"
+    else:
+        go_version = getattr(build_info, "GO_VERSION", None) or "unknown"
+        commit = getattr(build_info, "COMMIT", None) or "unknown"
+    return f"databridge {__version__} ({go_version}, commit {commit})"
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m databridge",
         description="databridge: a Python web framework served by a Go engine.",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"databridge {__version__}")
+    parser.add_argument("--version", action="version", version=version_line())
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     run = commands.add_parser(
         "run",

@@ -19,7 +19,7 @@ runs; see ``docs/validation.md``.
 from __future__ import annotations
 
 import typing
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 __all__ = ["Query", "Header", "Path", "RequestValidator"]
 
@@ -48,6 +48,30 @@ class Param:
     """
 
     location: typing.ClassVar[str] = ""
+
+    if TYPE_CHECKING:
+        # For type checkers only: ``Query(...)`` (and Header, Path, each of
+        # which reuses this declaration) is Any, so that
+        # ``limit: int = Query(10, ge=1)`` is a valid default of any type, as
+        # FastAPI's markers are. At run time these are classes: isinstance(x,
+        # Query) works, and the call gives an instance. Keep the signature
+        # the same as __init__'s.
+        def __new__(
+            cls,
+            default: Any = REQUIRED,
+            *,
+            alias: str | None = None,
+            ge: float | None = None,
+            gt: float | None = None,
+            le: float | None = None,
+            lt: float | None = None,
+            min_length: int | None = None,
+            max_length: int | None = None,
+            pattern: str | None = None,
+            title: str | None = None,
+            description: str | None = None,
+            examples: list[Any] | None = None,
+        ) -> Any: ...
 
     __slots__ = (
         "default", "alias", "ge", "gt", "le", "lt", "min_length", "max_length", "pattern",
@@ -110,6 +134,9 @@ class Query(Param):
     location = "query"
     __slots__ = ()
 
+    if TYPE_CHECKING:
+        __new__ = Param.__new__
+
 
 class Header(Param):
     """A request header: ``x_token: str = Header()`` reads ``x-token``
@@ -119,6 +146,9 @@ class Header(Param):
     location = "header"
     __slots__ = ()
 
+    if TYPE_CHECKING:
+        __new__ = Param.__new__
+
 
 class Path(Param):
     """Bounds and documentation for a path parameter:
@@ -126,6 +156,9 @@ class Path(Param):
 
     location = "path"
     __slots__ = ()
+
+    if TYPE_CHECKING:
+        __new__ = Param.__new__
 
 
 class RequestValidator:
