@@ -3,7 +3,9 @@
 package files
 
 import (
+	"io/fs"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -50,4 +52,26 @@ func openBeneath(dirfd int, name string) (int, error) {
 		}
 		return int(fd), nil
 	}
+}
+
+func fromFD(fd int, name string) (*file, info, error) {
+	var st syscall.Stat_t
+	for {
+		err := syscall.Fstat(fd, &st)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			syscall.Close(fd)
+			return nil, info{}, &fs.PathError{Op: "fstat", Path: name, Err: err}
+		}
+		break
+	}
+	mode := st.Mode & syscall.S_IFMT
+	return &file{fd: fd, name: name}, info{
+		size:    st.Size,
+		modtime: time.Unix(int64(st.Mtim.Sec), int64(st.Mtim.Nsec)),
+		regular: mode == syscall.S_IFREG,
+		dir:     mode == syscall.S_IFDIR,
+	}, nil
 }

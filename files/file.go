@@ -35,28 +35,6 @@ func fromOS(f *os.File) (*file, info, error) {
 	return &file{fd: -1, f: f, name: f.Name()}, info{size: fi.Size(), modtime: fi.ModTime(), regular: fi.Mode().IsRegular(), dir: fi.IsDir()}, nil
 }
 
-func fromFD(fd int, name string) (*file, info, error) {
-	var st syscall.Stat_t
-	for {
-		err := syscall.Fstat(fd, &st)
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			syscall.Close(fd)
-			return nil, info{}, &fs.PathError{Op: "fstat", Path: name, Err: err}
-		}
-		break
-	}
-	mode := st.Mode & syscall.S_IFMT
-	return &file{fd: fd, name: name}, info{
-		size:    st.Size,
-		modtime: time.Unix(int64(st.Mtim.Sec), int64(st.Mtim.Nsec)),
-		regular: mode == syscall.S_IFREG,
-		dir:     mode == syscall.S_IFDIR,
-	}, nil
-}
-
 // ReadAt reads len(p) bytes from off, or fewer with an error.
 func (f *file) ReadAt(p []byte, off int64) (int, error) {
 	if f.f != nil {
