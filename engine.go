@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/databridge/databridge/files"
 	"github.com/databridge/databridge/loop"
 	"github.com/databridge/databridge/metrics"
 	"github.com/databridge/databridge/middleware"
@@ -43,6 +44,7 @@ type engine struct {
 	hookInstalled bool
 
 	prod *prodState // prod.go: middleware and what to close after stopping
+	dirs []*files.Dir
 }
 
 func newEngine() (*engine, error) {
@@ -140,6 +142,37 @@ func (e *engine) rebuildChain() {
 	e.chain.Store(&h)
 }
 
+// addStatic serves directory at prefix in Go (StaticFiles): the routes
+// "prefix", "prefix/" and "prefix/<path:path>" when only is empty, else
+// just "prefix/<name>" for each name in only (the docs page's assets).
+func (e *engine) addStatic(prefix, directory, name string, opts files.DirOptions, only []string) error {
+	if strings.ContainsAny(prefix, "{}<>") || (prefix != "" && !strings.HasPrefix(prefix, "/")) {
+		return fmt.Errorf("databridge: mount path %q must be a literal path starting with \"/\"", prefix)
+	}
+	d, err := files.NewDir(directory, prefix, opts)
+	if err != nil {
+		return err
+	}
+	base := strings.TrimRight(prefix, "/")
+	paths := []string{base + "/<path:path>", base + "/"}
+	if base != "" {
+		paths = append(paths, base)
+	}
+	if only != nil {
+		paths = paths[:0]
+		for _, n := range only {
+			paths = append(paths, base+"/"+n)
+		}
+	}
+	e.dirs = append(e.dirs, d) // closed with the engine, even if a route below fails
+	for _, p := range paths {
+		if _, err := e.router.Add(http.MethodGet, p, name, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (e *engine) listen(host string, port int, cfg server.Config) (int, error) {
 	return e.listenProd(host, port, cfg, nil)
 }
@@ -203,6 +236,10 @@ func (e *engine) close(gil pybridge.GIL) {
 		e.hook.Close(gil)
 		e.hook, e.hookOn = nil, false
 	}
+	for _, d := range e.dirs {
+		d.Close()
+	}
+	e.dirs = nil
 }
 
 // inject runs one request through the router without a socket and

@@ -16,9 +16,11 @@ import "C"
 import (
 	"errors"
 	"runtime/cgo"
+	"strings"
 	"time"
 	"unsafe"
 
+	"github.com/databridge/databridge/files"
 	"github.com/databridge/databridge/pybridge"
 	"github.com/databridge/databridge/router"
 	"github.com/databridge/databridge/server"
@@ -181,6 +183,25 @@ func dbAddFixed(h C.longlong, method *C.char, mlen C.Py_ssize_t, path *C.char, p
 func dbAddMiddleware(h C.longlong, kind *C.char, klen C.Py_ssize_t, opts *C.char, olen C.Py_ssize_t) C.int {
 	return status(withEngine(h, func(gil pybridge.GIL, e *engine) error {
 		if err := e.addMiddleware(str(kind, klen), C.GoBytes(unsafe.Pointer(opts), C.int(olen))); err != nil {
+			return pybridge.Raise(gil, pybridge.ValueError, err)
+		}
+		return nil
+	}))
+}
+
+//export dbAddStatic
+func dbAddStatic(h C.longlong, prefix *C.char, plen C.Py_ssize_t, dir *C.char, dlen C.Py_ssize_t,
+	name *C.char, nlen C.Py_ssize_t, html, follow C.int, cache *C.char, clen C.Py_ssize_t, only *C.char, olen C.Py_ssize_t) C.int {
+	return status(withEngine(h, func(gil pybridge.GIL, e *engine) error {
+		var names []string // NUL-separated file names, or every path below prefix
+		if only != nil {
+			names = strings.Split(str(only, olen), "\x00")
+		}
+		opts := files.DirOptions{HTML: html != 0, FollowSymlinks: follow != 0}
+		if cache != nil {
+			opts.CacheControl = str(cache, clen)
+		}
+		if err := e.addStatic(str(prefix, plen), str(dir, dlen), str(name, nlen), opts, names); err != nil {
 			return pybridge.Raise(gil, pybridge.ValueError, err)
 		}
 		return nil

@@ -8,11 +8,21 @@
 #include "pybridge/pybridge.h"
 
 static PyObject *m_configure(PyObject *self, PyObject *args, PyObject *kw) {
-    static char *kwlist[] = {"response_class", "http_error_class", "report", "jsonable", NULL};
-    PyObject *response, *http_error, *report, *jsonable;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "$OOOO:configure", kwlist, &response, &http_error, &report,
-                                     &jsonable))
+    static char *kwlist[] = {"response_class", "http_error_class", "report", "jsonable", "file_response_class", NULL};
+    PyObject *response = NULL, *http_error = NULL, *report = NULL, *jsonable = NULL, *file_response = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|$OOOOO:configure", kwlist, &response, &http_error, &report,
+                                     &jsonable, &file_response))
         return NULL;
+    if (response == NULL || http_error == NULL || report == NULL || jsonable == NULL) {
+        PyErr_SetString(PyExc_TypeError,
+                        "configure() needs response_class, http_error_class, report and jsonable");
+        return NULL;
+    }
+    if (file_response != NULL && !PyType_Check(file_response)) {
+        PyErr_SetString(PyExc_TypeError, "file_response_class must be a class");
+        return NULL;
+    }
+    if (file_response != NULL) db_configure_files(file_response);
     if (!PyType_Check(response) || !PyType_Check(http_error)) {
         PyErr_SetString(PyExc_TypeError, "response_class and http_error_class must be classes");
         return NULL;
@@ -85,6 +95,20 @@ static PyObject *m_add_middleware(PyObject *self, PyObject *args) {
     Py_ssize_t klen, olen;
     if (!PyArg_ParseTuple(args, "Ls#s#:add_middleware", &h, &kind, &klen, &opts, &olen)) return NULL;
     if (dbAddMiddleware(h, (char *)kind, klen, (char *)opts, olen) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *m_add_static(PyObject *self, PyObject *args) {
+    long long h;
+    const char *prefix, *dir, *name, *cache = NULL, *only = NULL;
+    Py_ssize_t plen, dlen, nlen, clen = 0, olen = 0;
+    int html, follow;
+    if (!PyArg_ParseTuple(args, "Ls#s#s#pp|z#z#:add_static", &h, &prefix, &plen, &dir, &dlen, &name, &nlen, &html,
+                          &follow, &cache, &clen, &only, &olen))
+        return NULL;
+    if (dbAddStatic(h, (char *)prefix, plen, (char *)dir, dlen, (char *)name, nlen, html, follow, (char *)cache, clen,
+                    (char *)only, olen) < 0)
+        return NULL;
     Py_RETURN_NONE;
 }
 
@@ -211,6 +235,7 @@ static PyMethodDef methods[] = {
     {"add_middleware", m_add_middleware, METH_VARARGS, NULL},
     {"set_handler", m_set_handler, METH_VARARGS, NULL},
     {"set_hook", m_set_hook, METH_VARARGS, NULL},
+    {"add_static", m_add_static, METH_VARARGS, NULL},
     {"attach", m_attach, METH_VARARGS, NULL},
     {"drain", m_drain, METH_O, NULL},
     {"serve_handlers", m_serve_handlers, METH_O, NULL},

@@ -97,6 +97,11 @@ extern int db_max_json_depth;
 /* response.c / call.c: running handlers and converting what they return. */
 int db_configure(PyObject *response_class, PyObject *http_error_class,
                  PyObject *report, PyObject *jsonable);
+/* The FileResponse class: db_convert encodes one as its status and headers
+ * plus DB_FILE_HEADER (path, then NUL and filename when set), and Go serves
+ * the file (pyroute, package files). */
+void db_configure_files(PyObject *file_response_class);
+#define DB_FILE_HEADER ":databridge-file"
 void db_invoke(PyObject *handler, PyObject *route, const char *req, size_t req_len, int kwargs,
                PyObject *loop, void *token, db_result *out);
 void db_finish_task(PyObject *task, PyObject *route, db_result *out);

@@ -10,7 +10,7 @@
 #include "pybridge.h"
 #include <string.h>
 
-static PyObject *response_class, *http_error_class, *report_hook;
+static PyObject *response_class, *http_error_class, *report_hook, *file_response_class;
 PyObject *db_jsonable;
 static PyObject *s_status, *s_body, *s_headers, *s_media_type, *s_detail, *s_error, *s_background, *s_schedule;
 
@@ -35,6 +35,14 @@ int db_configure(PyObject *response, PyObject *http_error, PyObject *report, PyO
     Py_XSETREF(report_hook, Py_NewRef(report));
     Py_XSETREF(db_jsonable, Py_NewRef(jsonable));
     return 0;
+}
+
+static PyObject *s_path, *s_filename;
+
+void db_configure_files(PyObject *file_response) {
+    if (s_path == NULL) s_path = intern("path");
+    if (s_filename == NULL) s_filename = intern("filename");
+    Py_XSETREF(file_response_class, Py_NewRef(file_response));
 }
 
 void db_result_reset(db_result *out) {
@@ -246,6 +254,58 @@ static void schedule_background(PyObject *v) {
     Py_DECREF(bg);
 }
 
+/* A FileResponse: status, headers and media type as a Response's, no body,
+ * then the reserved DB_FILE_HEADER, which is not a token (no handler header
+ * can be called so) and which Go removes before it serves the file. */
+static int emit_file(db_result *out, PyObject *v) {
+    int status, rc = -1;
+    PyObject *st = PyObject_GetAttr(v, s_status);
+    if (st == NULL) return -1;
+    rc = get_status(st, &status);
+    Py_DECREF(st);
+    if (rc < 0) return -1;
+    rc = -1;
+    PyObject *headers = PyObject_GetAttr(v, s_headers);
+    PyObject *media = headers ? PyObject_GetAttr(v, s_media_type) : NULL;
+    PyObject *path = media ? PyObject_GetAttr(v, s_path) : NULL;
+    PyObject *filename = path ? PyObject_GetAttr(v, s_filename) : NULL;
+    PyObject *pbytes = NULL, *fbytes = NULL;
+    if (filename == NULL) goto done;
+    if (!PyUnicode_Check(path) || (filename != Py_None && !PyUnicode_Check(filename))) {
+        PyErr_SetString(PyExc_TypeError, "FileResponse path and filename must be str");
+        goto done;
+    }
+    pbytes = PyUnicode_EncodeFSDefault(path);
+    if (pbytes == NULL) goto done;
+    if (filename != Py_None && (fbytes = PyUnicode_EncodeFSDefault(filename)) == NULL) goto done;
+    if (memchr(PyBytes_AS_STRING(pbytes), 0, PyBytes_GET_SIZE(pbytes)) != NULL) {
+        PyErr_SetString(PyExc_ValueError, "FileResponse path contains a NUL character");
+        goto done;
+    }
+    if (emit(out, status, NULL, headers, media) < 0) goto done;
+    size_t plen = (size_t)PyBytes_GET_SIZE(pbytes), flen = fbytes ? (size_t)PyBytes_GET_SIZE(fbytes) : 0;
+    if (put_u32(&out->buf, (uint32_t)strlen(DB_FILE_HEADER)) < 0 ||
+        db_buf_append(&out->buf, DB_FILE_HEADER, strlen(DB_FILE_HEADER)) < 0 ||
+        put_u32(&out->buf, (uint32_t)(plen + (fbytes ? 1 + flen : 0))) < 0 ||
+        db_buf_append(&out->buf, PyBytes_AS_STRING(pbytes), plen) < 0)
+        goto done;
+    if (fbytes != NULL && (db_buf_append(&out->buf, "", 1) < 0 ||
+                           db_buf_append(&out->buf, PyBytes_AS_STRING(fbytes), flen) < 0))
+        goto done;
+    out->nheaders++;
+    out->body_off = out->buf.len;
+    out->body_len = 0;
+    rc = 0;
+done:
+    Py_XDECREF(headers);
+    Py_XDECREF(media);
+    Py_XDECREF(path);
+    Py_XDECREF(filename);
+    Py_XDECREF(pbytes);
+    Py_XDECREF(fbytes);
+    return rc;
+}
+
 int db_convert(PyObject *v, db_result *out) {
     int status;
     if (v == Py_None) return emit(out, 204, NULL, NULL, NULL);
@@ -271,6 +331,8 @@ int db_convert(PyObject *v, db_result *out) {
         }
         return emit(out, 200, v, NULL, NULL);
     }
+    if (file_response_class != NULL && PyObject_TypeCheck(v, (PyTypeObject *)file_response_class))
+        return emit_file(out, v);
     if (response_class != NULL && PyObject_TypeCheck(v, (PyTypeObject *)response_class)) {
         PyObject *st = PyObject_GetAttr(v, s_status);
         if (st == NULL) return -1;

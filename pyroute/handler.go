@@ -5,8 +5,10 @@ import (
 	"math"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"sync"
 
+	"github.com/databridge/databridge/files"
 	"github.com/databridge/databridge/router"
 	"github.com/databridge/databridge/server"
 	"github.com/databridge/databridge/validate"
@@ -148,12 +150,36 @@ func (rt *Route) Serve(w server.ResponseWriter, req *server.Request) {
 		pa.PythonAnswered()
 	}
 	h := w.Header()
+	file, isFile := "", false
 	for _, kv := range reply.Header {
+		if len(kv[0]) == len(wire.FileHeader) && kv[0] == wire.FileHeader {
+			file, isFile = kv[1], true
+			continue
+		}
 		h.Add(kv[0], kv[1])
+	}
+	if isFile {
+		if reply.Release != nil {
+			reply.Release()
+		}
+		rt.serveFile(w, req, reply.Status, file)
+		return
 	}
 	w.Send(reply.Status, reply.Body)
 	if reply.Release != nil {
 		reply.Release()
+	}
+}
+
+// serveFile answers a FileResponse: the file is opened and sent in Go
+// (package files), off the GIL. A file that cannot be served is a 500,
+// logged, as Starlette raises for it.
+func (rt *Route) serveFile(w server.ResponseWriter, req *server.Request, status int, value string) {
+	path, typeName, _ := strings.Cut(value, "\x00")
+	if err := files.Serve(w, req, path, &files.Options{Status: status, TypeName: typeName}); err != nil {
+		server.Logf("FileResponse of route %s: %v", rt.name, err)
+		w.Header().Reset()
+		server.WriteError(w, http.StatusInternalServerError, server.MsgInternal)
 	}
 }
 

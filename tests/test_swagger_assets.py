@@ -80,3 +80,21 @@ def test_current_assets_are_left_alone(tool: ModuleType, tmp_path: Path, monkeyp
     (tmp_path / "VERSION").write_text(tool.VERSION)
     monkeypatch.setattr(tool.subprocess, "run", lambda *args, **kwargs: pytest.fail("npm ran"))
     assert tool.ensure(tmp_path) is True
+
+
+def test_precompress_writes_gzip_and_brotli_siblings(tool: ModuleType, tmp_path: Path) -> None:
+    import gzip
+
+    import brotli
+
+    (tmp_path / "swagger-ui-bundle.js").write_bytes(b"var SwaggerUIBundle = 1;\n" * 100)
+    (tmp_path / "swagger-ui.css").write_bytes(b"body{}\n" * 100)
+    tool.precompress(tmp_path)
+    for name in tool.COMPRESSED:
+        original = (tmp_path / name).read_bytes()
+        assert gzip.decompress((tmp_path / f"{name}.gz").read_bytes()) == original
+        assert brotli.decompress((tmp_path / f"{name}.br").read_bytes()) == original
+    first = (tmp_path / "swagger-ui.css.gz").read_bytes()
+    (tmp_path / "swagger-ui.css.gz").unlink()
+    tool.precompress(tmp_path)
+    assert (tmp_path / "swagger-ui.css.gz").read_bytes() == first  # reproducible

@@ -17,6 +17,7 @@ setup.py calls :func:`ensure` for wheels (build_py) and in-place builds
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import shutil
 import subprocess
@@ -54,6 +55,7 @@ def ensure(target: Path) -> bool:
     cannot be had."""
     target = Path(target)
     if is_current(target):
+        precompress(target)
         return True
     npm = shutil.which("npm")
     if npm is None:
@@ -74,7 +76,40 @@ def ensure(target: Path) -> bool:
             return False
         check_integrity(tarballs[0])
         extract(tarballs[0], target)
+    precompress(target)
     return True
+
+
+# The large text files the docs page loads; the engine's file server sends
+# a ".gz" (and, when the brotli module is there at build time, a ".br")
+# beside each to clients that accept it: the bundle goes from 1.5 MB to
+# about 0.4 MB on the wire.
+COMPRESSED = ("swagger-ui.css", "swagger-ui-bundle.js")
+
+
+def precompress(target: Path) -> None:
+    """Write name.gz (and name.br) next to each of COMPRESSED, unless an
+    up-to-date one is there. gzip without a name or time: the same bytes
+    on every build."""
+    try:
+        import brotli  # type: ignore[import-not-found]
+    except ImportError:
+        brotli = None
+    for name in COMPRESSED:
+        source = target / name
+        if not source.is_file():
+            continue
+        data = None
+        for ext in (".gz", ".br"):
+            if ext == ".br" and brotli is None:
+                continue
+            sibling = target / (name + ext)
+            if sibling.is_file() and sibling.stat().st_mtime >= source.stat().st_mtime:
+                continue
+            if data is None:
+                data = source.read_bytes()
+            packed = gzip.compress(data, compresslevel=9, mtime=0) if ext == ".gz" else brotli.compress(data, quality=11)
+            sibling.write_bytes(packed)
 
 
 def check_integrity(tarball: Path) -> None:

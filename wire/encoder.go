@@ -121,6 +121,14 @@ func (e *Encoder) PatchCount(at int, n int) {
 
 // Reply is what a Python handler produced, as it comes back across the
 // boundary: neutral of HTTP types, so that pybridge needs no server.
+// FileHeader is the reserved header name of a reply that asks Go to
+// serve a file (a FileResponse, encoded by pybridge's response.c): its
+// value is the path, then, when the handler gave a filename, a NUL and
+// that name (whose extension picks the content type). The name is not an
+// HTTP token, so no header a handler sets can be called so; pyroute
+// removes it before anything is written.
+const FileHeader = ":databridge-file"
+
 type Reply struct {
 	Status int
 	Header [][2]string // in order; names as the handler gave them

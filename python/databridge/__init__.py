@@ -29,6 +29,7 @@ _PUBLIC = {
     "App": ".app",
     "BackgroundTasks": ".background",
     "Depends": ".dependencies",
+    "FileResponse": ".responses",
     "HTMLResponse": ".responses",
     "HTTPError": ".exceptions",
     "HTTPException": ".exceptions",
@@ -48,13 +49,15 @@ _PUBLIC = {
     "Server": ".server",
     "StartupError": ".server",
     "State": ".requests",
+    "StaticFiles": ".staticfiles",
     "inline": "._runtime",
 }
 
 __all__ = [
-    "App", "BackgroundTasks", "Depends", "HTMLResponse", "HTTPError", "HTTPException", "Header", "JSONResponse",
-    "MutableHeaders", "Path", "PlainTextResponse", "Query", "RedirectResponse", "Request", "RequestValidationError",
-    "RequestValidator", "Response", "Route", "Router", "Server", "StartupError", "State", "__version__", "inline",
+    "App", "BackgroundTasks", "Depends", "FileResponse", "HTMLResponse", "HTTPError", "HTTPException", "Header",
+    "JSONResponse", "MutableHeaders", "Path", "PlainTextResponse", "Query", "RedirectResponse", "Request",
+    "RequestValidationError", "RequestValidator", "Response", "Route", "Router", "Server", "StartupError", "State",
+    "StaticFiles", "__version__", "inline",
 ]
 
 if TYPE_CHECKING:
@@ -66,6 +69,7 @@ if TYPE_CHECKING:
     from .params import Header, Path, Query, RequestValidator
     from .requests import Request, State
     from .responses import (
+        FileResponse,
         HTMLResponse,
         JSONResponse,
         MutableHeaders,
@@ -75,6 +79,7 @@ if TYPE_CHECKING:
     )
     from .routing import Route, Router
     from .server import Server, StartupError
+    from .staticfiles import StaticFiles
 
 _logger = logging.getLogger("databridge")
 
@@ -95,9 +100,12 @@ def _init() -> None:
         return
     from . import _core
     from .exceptions import HTTPError
-    from .responses import Response, jsonable
+    from .responses import FileResponse, Response, jsonable
 
-    _core.configure(response_class=Response, http_error_class=HTTPError, report=_report, jsonable=jsonable)
+    _core.configure(
+        response_class=Response, http_error_class=HTTPError, report=_report, jsonable=jsonable,
+        file_response_class=FileResponse,
+    )
     for name, module in _PUBLIC.items():
         globals()[name] = getattr(importlib.import_module(module, __name__), name)
     _initialized = True

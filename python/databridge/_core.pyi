@@ -15,6 +15,7 @@ def configure(
     http_error_class: type,
     report: Callable[[str, str, BaseException], None],
     jsonable: Callable[[Any], Any],
+    file_response_class: type | None = None,
 ) -> None:
     """Tell the engine the Python types it needs. Called once by databridge.
 
@@ -22,7 +23,9 @@ def configure(
     kind is ``"handler"`` (the handler raised) or ``"response"`` (its return
     value could not be turned into a response). ``jsonable(obj)`` returns a
     JSON-compatible stand-in for an object the encoder does not know, or
-    raises TypeError.
+    raises TypeError. An instance of ``file_response_class`` (a subclass of
+    ``response_class``) is answered with the file at its ``path``, served
+    by Go.
     """
 
 def canonical_path(path: str) -> str:
@@ -71,6 +74,21 @@ def set_hook(engine: int, hook: Callable[..., Any] | None) -> None:
     422 ...) to ``hook(request, status=, headers=, body=)``, whose return
     value is sent instead; None turns it off (the default: no Python for
     them). ValueError while the engine serves."""
+def add_static(
+    engine: int,
+    prefix: str,
+    directory: str,
+    name: str,
+    html: bool,
+    follow_symlink: bool,
+    cache_control: str | None = None,
+    only: str | None = None,
+) -> None:
+    """Serve ``directory`` at ``prefix`` (a literal path, "" for the root)
+    in Go: the routes ``prefix``, ``prefix/`` and ``prefix/<path:path>``,
+    GET (and HEAD). ``only``, NUL-separated file names, registers just
+    ``prefix/<name>`` for each instead. ValueError for a directory that
+    does not exist, a bad prefix or a duplicate route."""
 
 def attach(engine: int, loop: asyncio.AbstractEventLoop) -> tuple[int, object]:
     """Bind the engine to ``loop`` (running on this thread) and return

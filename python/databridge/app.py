@@ -16,6 +16,7 @@ from .requests import Request, State
 from .responses import jsonable
 from .routing import Route, Router
 from .server import Server
+from .staticfiles import StaticFiles
 
 Lifespan = Callable[["App"], contextlib.AbstractAsyncContextManager[Any]]
 ExceptionKey = Union[int, type[BaseException]]
@@ -87,6 +88,8 @@ class App(Router):
         # (method, canonical path) -> (what the app serves there, the App option)
         self._builtin: dict[tuple[str, str], tuple[str, str]] = {}
         self._engine: int = _core.engine_new()
+        #: (path, StaticFiles, name) of each mount, in order.
+        self.mounts: list[tuple[str, StaticFiles, str | None]] = []
         self._add_builtin_routes()
 
     def run(self, host: str = "127.0.0.1", port: int = 8000, **options: Any) -> None:
@@ -258,6 +261,29 @@ class App(Router):
         is the outermost. Raises TypeError for a class that is not one and
         TypeError/ValueError for bad options."""
         _core.add_middleware(self._engine, *_native_middleware(middleware_class, options))
+    def mount(self, path: str, app: StaticFiles, name: str | None = None) -> None:
+        """Serve ``app`` under ``path``: ``/static/css/site.css`` is the
+        file ``css/site.css`` of ``StaticFiles(directory=...)``. The engine
+        serves it, in Go, with no Python per request; GET and HEAD (other
+        methods are 405). Only :class:`StaticFiles` can be mounted for now
+        (other applications come with ASGI hosting). Routes registered
+        before the mount win over it for the paths they match."""
+        if not isinstance(app, StaticFiles):
+            raise TypeError(
+                f"databridge: App.mount() takes a StaticFiles, not {type(app).__name__}: "
+                "mounting other applications (ASGI) is not supported yet"
+            )
+        if not isinstance(path, str) or not path.startswith("/") or any(c in path for c in "{}<>"):
+            raise ValueError(f'databridge: mount path {path!r} must be a literal path starting with "/"')
+        prefix = path.rstrip("/")
+        label = name or f"mount {prefix or '/'}"
+        try:
+            _core.add_static(self._engine, prefix, app.directory, label, app.html, app.follow_symlink, app.cache_control)
+        except ValueError as exc:
+            if "static directory" in str(exc):
+                raise RuntimeError(str(exc)) from exc
+            raise
+        self.mounts.append((prefix or "/", app, name))
 
     # -- internals --------------------------------------------------------
 
@@ -295,8 +321,15 @@ class App(Router):
             served.append((self.openapi_url, openapi.document_handler(app), "the OpenAPI document", "openapi_url"))
             if self.docs_url is not None:
                 served.append((self.docs_url, openapi.docs_handler(app), "the API docs page", "docs_url"))
-                for asset, handler in openapi.asset_handlers():
-                    served.append((openapi.asset_url(self.docs_url, asset), handler, "a docs asset", "docs_url"))
+                if openapi.missing_assets():  # not built: each asset answers 503 saying so
+                    for asset, handler in openapi.asset_handlers():
+                        served.append((openapi.asset_url(self.docs_url, asset), handler, "a docs asset", "docs_url"))
+                else:  # the Go file server sends them: no Python per request
+                    _core.add_static(self._engine, self.docs_url.rstrip("/"), str(openapi.ASSET_DIR), "databridge.docs_assets",
+                                     False, False, openapi.ASSET_CACHE_CONTROL, "\0".join(openapi.ASSETS))
+                    for asset in openapi.ASSETS:
+                        self._builtin[("GET", _core.canonical_path(openapi.asset_url(self.docs_url, asset)))] = (
+                            "a docs asset", "docs_url")
         for path, handler, what, option in served:
             self._add_endpoint("GET", path, handler, f"databridge.{handler.__name__}", None)
             self._builtin[("GET", _core.canonical_path(path))] = (what, option)

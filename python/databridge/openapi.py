@@ -36,7 +36,12 @@ __all__ = ["build", "ASSET_DIR", "ASSETS"]
 
 ASSET_DIR = Path(__file__).resolve().parent / "static" / "swagger-ui"
 
-# The Swagger UI files the docs page loads, with their content types.
+# Sent with each asset by the engine's file server (which also answers
+# If-None-Match / If-Modified-Since with 304).
+ASSET_CACHE_CONTROL = "public, max-age=3600"
+
+# The Swagger UI files the docs page loads, with their content types (the
+# engine's file server gives the same by extension).
 ASSETS: dict[str, str] = {
     "swagger-ui.css": "text/css; charset=utf-8",
     "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
@@ -343,7 +348,9 @@ def asset_url(docs_url: str, asset: str) -> str:
 
 
 def asset_handlers() -> Iterator[tuple[str, Callable[[dict[str, Any]], Response]]]:
-    """A handler for each Swagger UI file; each reads its file once."""
+    """A handler for each Swagger UI file, for an app whose assets were
+    not all built (the engine's file server sends them otherwise); each
+    reads its file once."""
     for asset, media_type in ASSETS.items():
         yield asset, _asset_handler(asset, media_type)
 
