@@ -148,6 +148,13 @@ func (rt *Route) Serve(w server.ResponseWriter, req *server.Request) {
 	for _, kv := range reply.Header {
 		h.Add(kv[0], kv[1])
 	}
+	if reply.Stream != nil {
+		if reply.Release != nil {
+			reply.Release()
+		}
+		streamBody(w, req, reply.Status, reply.Stream)
+		return
+	}
 	w.Send(reply.Status, reply.Body)
 	if reply.Release != nil {
 		reply.Release()
