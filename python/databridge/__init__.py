@@ -22,10 +22,12 @@ from .params import Header, Path, Query, RequestValidator
 from .responses import Response, jsonable
 from .routing import Route, Router
 from .server import Server
+from .streaming import EventSourceResponse, ServerSentEvent, StreamingResponse, is_disconnected
 
 __all__ = [
     "App", "HTTPError", "Header", "Path", "Query", "RequestValidator", "Response", "Route", "Router", "Server",
     "__version__",
+    "StreamingResponse", "EventSourceResponse", "ServerSentEvent", "is_disconnected",
 ]
 
 _logger = logging.getLogger("databridge")
