@@ -239,18 +239,27 @@ static void close_stream(db_stream *s, PyObject *loop) {
         /* Unfinished: the client left, the server stops, or a HEAD. */
         if (PyObject_SetAttr(s->state, s_disconnected, Py_True) < 0) PyErr_Clear();
         if (s->async) {
+            /* aclose() runs as a task on the loop (the generator's finally
+             * may await), made with _current set so that is_disconnected()
+             * answers inside that finally. */
             PyObject *aclose = PyObject_GetAttr(s->iter, s_aclose);
-            PyObject *aw = aclose ? with_state(s, aclose, NULL) : NULL;
-            Py_XDECREF(aclose);
-            if (aw != NULL) { /* runs on the loop: the generator's finally may await */
-                PyObject *kw = Py_BuildValue("{s:O}", "loop", loop ? loop : Py_None);
-                PyObject *args = kw ? PyTuple_Pack(1, aw) : NULL;
-                PyObject *t = args ? PyObject_Call(ensure_future, args, kw) : NULL;
-                Py_XDECREF(t);
-                Py_XDECREF(args);
-                Py_XDECREF(kw);
-                Py_DECREF(aw);
+            PyObject *token = aclose ? PyContextVar_Set(current_var, s->state) : NULL;
+            PyObject *aw = token ? PyObject_CallNoArgs(aclose) : NULL;
+            PyObject *kw = aw ? Py_BuildValue("{s:O}", "loop", loop ? loop : Py_None) : NULL;
+            PyObject *args = kw ? PyTuple_Pack(1, aw) : NULL;
+            PyObject *t = args ? PyObject_Call(ensure_future, args, kw) : NULL;
+            if (token != NULL) {
+                PyObject *type, *value, *tb;
+                PyErr_Fetch(&type, &value, &tb);
+                if (PyContextVar_Reset(current_var, token) < 0) PyErr_WriteUnraisable(current_var);
+                PyErr_Restore(type, value, tb);
+                Py_DECREF(token);
             }
+            Py_XDECREF(t);
+            Py_XDECREF(args);
+            Py_XDECREF(kw);
+            Py_XDECREF(aw);
+            Py_XDECREF(aclose);
         } else if (PyObject_HasAttr(s->iter, s_close)) {
             PyObject *close = PyObject_GetAttr(s->iter, s_close);
             PyObject *r = close ? with_state(s, close, NULL) : NULL;
