@@ -211,12 +211,12 @@ async def _events(
     loop = asyncio.get_running_loop()
     done = object()
     if hasattr(content, "__aiter__"):
-        source: Any = content.__aiter__()  # type: ignore[union-attr]
+        source: Any = content.__aiter__()
 
         def step() -> Any:
             return asyncio.ensure_future(source.__anext__())
     else:
-        source = iter(content)  # type: ignore[arg-type]
+        source = iter(content)
 
         def step() -> Any:
             return loop.run_in_executor(None, next, source, done)
