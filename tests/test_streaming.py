@@ -460,3 +460,34 @@ def test_streaming_response_checks_its_content() -> None:
         StreamingResponse(42)  # type: ignore[arg-type]
     r = StreamingResponse(b"whole")
     assert r.status_code == 200
+
+
+def test_server_stop_closes_an_idle_stream() -> None:
+    """Stopping: streams still running when the grace period ends are cut,
+    and their generators closed (a pending step cancelled)."""
+    app = App()
+    finished = threading.Event()
+
+    @app.get("/s")
+    async def s(request):
+        async def gen():
+            try:
+                yield b"first"
+                await asyncio.sleep(3600)
+            finally:
+                finished.set()
+
+        return gen()
+
+    server = Server(app, host="127.0.0.1", port=0, timeout_graceful_shutdown=0.2)
+    server.start()
+    try:
+        with connect(server) as sock:
+            send_get(sock, "/s")
+            read_until(sock, b"first")
+            started = time.monotonic()
+            server.stop(timeout=10)
+            assert time.monotonic() - started < 5
+            assert finished.wait(5)
+    finally:
+        server.stop(timeout=10)
