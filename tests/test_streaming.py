@@ -491,3 +491,44 @@ def test_server_stop_closes_an_idle_stream() -> None:
             assert finished.wait(5)
     finally:
         server.stop(timeout=10)
+
+
+def test_http1_close_cancels_an_idle_generator(serve: Serve) -> None:
+    """An HTTP/1.1 client that leaves while the generator awaits: the
+    engine reads ahead on the connection while it streams, so the close is
+    seen without a write; the pending step is cancelled."""
+    app = App()
+    finished = threading.Event()
+    seen: list[bool] = []
+
+    @app.get("/s")
+    async def s(request):
+        async def gen():
+            try:
+                yield b"first"
+                await asyncio.sleep(3600)
+                yield b"never"
+            finally:
+                seen.append(await is_disconnected(request))
+                finished.set()
+
+        return gen()
+
+    server = serve(app)
+    with connect(server) as sock:
+        send_get(sock, "/s")
+        read_until(sock, b"first")
+    assert finished.wait(10)
+    assert seen == [True]
+
+
+def test_pipelined_request_after_a_stream(serve: Serve) -> None:
+    """The read-ahead keeps a pipelined request's bytes for the next request."""
+    server = serve(streaming_app())
+    with connect(server) as sock:
+        sock.sendall(b"GET /sync HTTP/1.1\r\nHost: t\r\n\r\n")
+        data = read_until(sock, b"0\r\n\r\n")
+        sock.sendall(b"GET /async HTTP/1.1\r\nHost: t\r\n\r\nGET /list HTTP/1.1\r\nHost: t\r\n\r\n")
+        data = read_until(sock, "é".encode() + b"\r\n0\r\n\r\n", data)
+    assert data.count(b"HTTP/1.1 200 OK") == 3
+    assert b"2\r\n2;\r\n0\r\n\r\n" in data  # the async stream's last chunk, then its end
