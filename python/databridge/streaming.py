@@ -14,8 +14,8 @@ A sync iterator's ``next()`` runs on the event loop's thread: a blocking
 one stalls every request. Write blocking producers as async generators (or
 use ``await asyncio.to_thread(...)`` inside one).
 
-When the client goes away (a write fails, an HTTP/2 stream is reset, the
-server stops) the iterator is closed: ``GeneratorExit`` at its ``yield``
+When the client goes away (a write fails, the connection closes, an HTTP/2
+stream is reset, the server stops) the iterator is closed: ``GeneratorExit`` at its ``yield``
 (``aclose()`` for an async generator; a pending ``__anext__`` is
 cancelled). :func:`is_disconnected` tells a generator so.
 """
@@ -57,10 +57,11 @@ async def is_disconnected(request: Any = None) -> bool:
     function). Outside a stream it returns False.
 
     The engine learns of a disconnect when a write fails, when an HTTP/2
-    client resets the stream, or when the server stops; an HTTP/1.1
-    client that closes while the generator is idle is noticed at the next
-    write (an :class:`EventSourceResponse` writes a ping every ``ping``
-    seconds).
+    client resets the stream, when an HTTP/1.1 client closes the
+    connection (read ahead while the response streams), or when the
+    server stops. A pending ``await`` of an async generator is cancelled
+    then, so a polling loop usually ends by ``CancelledError``; the flag
+    is also True in the ``finally:`` of a generator closed that way.
     """
     state = _current.get()
     return bool(state is not None and state.disconnected)
