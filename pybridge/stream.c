@@ -219,8 +219,8 @@ static int next_chunk(db_call *c, PyObject *loop) {
     }
     if (r == NULL) {
         Py_XDECREF(task);
-        answer(c, NULL);
-        if (c->result.status == DB_CHUNK_END) c->result.status = DB_CHUNK_ERROR; /* no exception to blame */
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_RuntimeError, "databridge: cannot start a stream's step");
+        answer(c, NULL); /* StopAsyncIteration raised by __anext__ itself is a plain end */
         return 1;
     }
     Py_DECREF(r);

@@ -532,3 +532,42 @@ def test_pipelined_request_after_a_stream(serve: Serve) -> None:
         data = read_until(sock, "é".encode() + b"\r\n0\r\n\r\n", data)
     assert data.count(b"HTTP/1.1 200 OK") == 3
     assert b"2\r\n2;\r\n0\r\n\r\n" in data  # the async stream's last chunk, then its end
+
+
+class Countdown:
+    """An async iterator that is not a generator: __anext__ is a plain
+    method returning an awaitable, and raises StopAsyncIteration itself."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def __aiter__(self) -> Countdown:
+        return self
+
+    def __anext__(self):
+        if self.n == 0:
+            raise StopAsyncIteration
+        self.n -= 1
+        future = asyncio.get_running_loop().create_future()
+        future.set_result(f"{self.n} ")
+        return future
+
+
+class Items:
+    """A sync iterable (not an iterator, not a generator)."""
+
+    def __iter__(self):
+        return iter(["p", "q"])
+
+
+def test_iterables_that_are_not_generators(client: TestClient, app: App) -> None:
+    @app.get("/async")
+    def a(request):
+        return StreamingResponse(Countdown(3))
+
+    @app.get("/sync")
+    def s(request):
+        return StreamingResponse(Items())
+
+    assert client.get("/async").content == b"2 1 0 "
+    assert client.get("/sync").content == b"pq"
