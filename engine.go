@@ -25,6 +25,11 @@ type engine struct {
 	loop     *loop.Loop
 	srv      *server.Server
 	handlers []*pybridge.Handler
+
+	// The response hook (hook.go): Go-made responses through Python.
+	hook          *pybridge.Handler
+	hookOn        bool
+	hookInstalled bool
 }
 
 func newEngine() (*engine, error) {
@@ -114,6 +119,10 @@ func (e *engine) close(gil pybridge.GIL) {
 		h.Close(gil)
 	}
 	e.handlers = nil
+	if e.hook != nil {
+		e.hook.Close(gil)
+		e.hook, e.hookOn = nil, false
+	}
 }
 
 // inject runs one request through the router without a socket and

@@ -144,6 +144,30 @@ static PyObject *m_inject(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+static PyObject *m_set_handler(PyObject *self, PyObject *args) {
+    long long h, index;
+    PyObject *handler;
+    if (!PyArg_ParseTuple(args, "LLO:set_handler", &h, &index, &handler)) return NULL;
+    if (!PyCallable_Check(handler)) {
+        PyErr_SetString(PyExc_TypeError, "handler must be callable");
+        return NULL;
+    }
+    if (dbSetHandler(h, index, handler) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *m_set_hook(PyObject *self, PyObject *args) {
+    long long h;
+    PyObject *hook;
+    if (!PyArg_ParseTuple(args, "LO:set_hook", &h, &hook)) return NULL;
+    if (hook != Py_None && !PyCallable_Check(hook)) {
+        PyErr_SetString(PyExc_TypeError, "hook must be callable or None");
+        return NULL;
+    }
+    if (dbSetHook(h, hook == Py_None ? NULL : hook) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"configure", (PyCFunction)(void (*)(void))m_configure, METH_VARARGS | METH_KEYWORDS, NULL},
     {"canonical_path", m_canonical_path, METH_VARARGS, NULL},
@@ -152,6 +176,8 @@ static PyMethodDef methods[] = {
     {"engine_free", m_engine_free, METH_O, NULL},
     {"add_route", m_add_route, METH_VARARGS, NULL},
     {"add_fixed", m_add_fixed, METH_VARARGS, NULL},
+    {"set_handler", m_set_handler, METH_VARARGS, NULL},
+    {"set_hook", m_set_hook, METH_VARARGS, NULL},
     {"attach", m_attach, METH_VARARGS, NULL},
     {"drain", m_drain, METH_O, NULL},
     {"detach", m_detach, METH_O, NULL},

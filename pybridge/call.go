@@ -45,8 +45,9 @@ var errPython error = pythonError{}
 
 // Handler is a registered Python handler and its route name, both owned.
 type Handler struct {
-	fn   Object
-	name Object
+	fn      Object
+	name    Object
+	retired []Object // functions replaced by SetFn, released by Close
 }
 
 // NewHandler takes references to fn and a new str for name.
@@ -58,7 +59,10 @@ func NewHandler(gil GIL, fn Object, name string) *Handler {
 func (h *Handler) Close(gil GIL) {
 	Release(gil, h.fn)
 	Release(gil, h.name)
-	h.fn, h.name = nil, nil
+	for _, fn := range h.retired {
+		Release(gil, fn)
+	}
+	h.fn, h.name, h.retired = nil, nil, nil
 }
 
 // Result holds what one handler call produced, in a C buffer that is reused

@@ -9,6 +9,31 @@
 static PyObject *keys[MAX_KEYS];
 static int nkeys;
 static PyObject *uuid_class;
+static PyObject *multidict_class, *s_lists, *empty_args; /* databridge.requests.MultiDict */
+
+/* The class of 'm' values, imported on first use (the package is loaded
+ * by then: it is what configures the engine). */
+static PyObject *multidict(void) {
+    if (multidict_class != NULL) return multidict_class;
+    PyObject *mod = PyImport_ImportModule("databridge.requests");
+    if (mod == NULL) return NULL;
+    PyObject *cls = PyObject_GetAttrString(mod, "MultiDict");
+    Py_DECREF(mod);
+    if (cls == NULL) return NULL;
+    if (!PyType_Check(cls) || !PyType_IsSubtype((PyTypeObject *)cls, &PyDict_Type)) {
+        Py_DECREF(cls);
+        PyErr_SetString(PyExc_TypeError, "databridge.requests.MultiDict must be a dict subclass");
+        return NULL;
+    }
+    s_lists = PyUnicode_InternFromString("_lists");
+    empty_args = PyTuple_New(0);
+    if (s_lists == NULL || empty_args == NULL) {
+        Py_DECREF(cls);
+        return NULL;
+    }
+    multidict_class = cls;
+    return cls;
+}
 
 int db_set_keys(const char **texts, const int *lens, int n) {
     if (n > MAX_KEYS) {
@@ -142,6 +167,42 @@ static PyObject *decode_value(reader *r, int depth) {
         }
         return d;
     dict_fail:
+        Py_DECREF(d);
+        return NULL;
+    }
+    case 'm': {
+        /* A multi-value dict: first values, then None or name -> [values]. */
+        if (depth > db_max_json_depth) {
+            corrupt();
+            return NULL;
+        }
+        if (read_u32(r, &n) < 0) return NULL;
+        PyTypeObject *cls = (PyTypeObject *)multidict();
+        if (cls == NULL) return NULL;
+        PyObject *d = cls->tp_new(cls, empty_args, NULL);
+        if (d == NULL) return NULL;
+        for (uint32_t i = 0; i < n; i++) {
+            PyObject *k = decode_value(r, depth + 1);
+            if (k == NULL) goto multi_fail;
+            PyObject *v = decode_value(r, depth + 1);
+            if (v == NULL) {
+                Py_DECREF(k);
+                goto multi_fail;
+            }
+            int rc = PyDict_SetItem(d, k, v);
+            Py_DECREF(k);
+            Py_DECREF(v);
+            if (rc < 0) goto multi_fail;
+        }
+        PyObject *lists = decode_value(r, depth + 1);
+        if (lists == NULL) goto multi_fail;
+        if (lists != Py_None && PyObject_SetAttr(d, s_lists, lists) < 0) {
+            Py_DECREF(lists);
+            goto multi_fail;
+        }
+        Py_DECREF(lists);
+        return d;
+    multi_fail:
         Py_DECREF(d);
         return NULL;
     }

@@ -12,7 +12,7 @@
 
 static PyObject *response_class, *http_error_class, *report_hook;
 PyObject *db_jsonable;
-static PyObject *s_status, *s_body, *s_headers, *s_media_type, *s_detail, *s_error;
+static PyObject *s_status, *s_body, *s_headers, *s_media_type, *s_detail, *s_error, *s_background, *s_schedule;
 
 static PyObject *intern(const char *s) { return PyUnicode_InternFromString(s); }
 
@@ -24,7 +24,11 @@ int db_configure(PyObject *response, PyObject *http_error, PyObject *report, PyO
         s_media_type = intern("media_type");
         s_detail = intern("detail");
         s_error = intern("error");
-        if (!s_status || !s_body || !s_headers || !s_media_type || !s_detail || !s_error) return -1;
+        s_background = intern("background");
+        s_schedule = intern("_schedule_background");
+        if (!s_status || !s_body || !s_headers || !s_media_type || !s_detail || !s_error || !s_background ||
+            !s_schedule)
+            return -1;
     }
     Py_XSETREF(response_class, Py_NewRef(response));
     Py_XSETREF(http_error_class, Py_NewRef(http_error));
@@ -262,6 +266,23 @@ int db_convert_route(PyObject *v, db_result *out, PyObject *route) {
     return rc;
 }
 
+/* Response.background, when set, runs after the response is sent: the
+ * response's _schedule_background starts it as a task (background.py). A
+ * failure there is reported, not turned into a 500: the response is made. */
+static void schedule_background(PyObject *v) {
+    PyObject *bg = PyObject_GetAttr(v, s_background);
+    if (bg == NULL) { /* a subclass without the slot set */
+        PyErr_Clear();
+        return;
+    }
+    if (bg != Py_None) {
+        PyObject *r = PyObject_CallMethodNoArgs(v, s_schedule);
+        if (r == NULL) PyErr_WriteUnraisable(v);
+        Py_XDECREF(r);
+    }
+    Py_DECREF(bg);
+}
+
 int db_convert(PyObject *v, db_result *out) {
     int status;
     if (v == Py_None) return emit(out, 204, NULL, NULL, NULL);
@@ -323,6 +344,7 @@ int db_convert(PyObject *v, db_result *out) {
         Py_XDECREF(body);
         Py_XDECREF(headers);
         Py_XDECREF(media);
+        if (rc == 0) schedule_background(v);
         return rc;
     }
     return emit(out, 200, v, NULL, NULL);

@@ -54,8 +54,16 @@ func encodeMultipartForm(s *scratch, boundary string) error {
 	e.Dict(2)
 	e.Key(wire.KeyFields)
 	fieldsAt := len(e.Buf)
-	e.Dict(0)
+	e.MultiDict(0)
 	fields, fieldParts, files := 0, 0, 0
+	// For getlist: where each first value is in e.Buf, and the later
+	// values of repeated fields (only a form with repeats allocates them).
+	type span struct {
+		name       string
+		start, end int
+	}
+	var firsts []span
+	var more map[string][]string
 
 	var mr *multipart.Reader
 	if len(s.body) > 0 {
@@ -79,14 +87,25 @@ func encodeMultipartForm(s *scratch, boundary string) error {
 				return fmt.Errorf("databridge: more than %d fields", maxFormFields)
 			}
 			if s.seen.has(name) {
-				continue // only the first value counts; NextPart skips the rest
+				// A repeat: its value is only for getlist.
+				b, err := appendAll(nil, p)
+				if err != nil {
+					return fmt.Errorf("databridge: field %q: %w", name, err)
+				}
+				if more == nil {
+					more = map[string][]string{}
+				}
+				more[name] = append(more[name], string(b))
+				continue
 			}
 			s.seen.add(name)
 			fields++
 			e.Str(name)
+			start := len(e.Buf) + 5 // past the str's tag and length
 			if err := appendStr(e, p); err != nil {
 				return fmt.Errorf("databridge: field %q: %w", name, err)
 			}
+			firsts = append(firsts, span{name, start, len(e.Buf)})
 			continue
 		}
 		if files++; files > maxFormFiles {
@@ -114,6 +133,22 @@ func encodeMultipartForm(s *scratch, boundary string) error {
 		binary.LittleEndian.PutUint64(f.Buf[sizeAt+1:], uint64(n))
 	}
 	e.PatchCount(fieldsAt, fields)
+	if more == nil {
+		e.None()
+	} else {
+		e.Dict(len(more))
+		for _, f := range firsts {
+			if vs, ok := more[f.name]; ok {
+				first := string(e.Buf[f.start:f.end]) // copied: e.Buf grows below
+				e.Str(f.name)
+				e.List(1 + len(vs))
+				e.Str(first)
+				for _, v := range vs {
+					e.Str(v)
+				}
+			}
+		}
+	}
 	e.Key(wire.KeyFiles)
 	e.List(files)
 	e.Buf = append(e.Buf, f.Buf...)

@@ -144,6 +144,9 @@ func (rt *Route) Serve(w server.ResponseWriter, req *server.Request) {
 		server.WriteError(w, http.StatusInternalServerError, server.MsgInternal)
 		return
 	}
+	if pa, ok := w.(PythonAnswered); ok {
+		pa.PythonAnswered()
+	}
 	h := w.Header()
 	for _, kv := range reply.Header {
 		h.Add(kv[0], kv[1])

@@ -40,7 +40,7 @@ func TestHandlerOverHTTP(t *testing.T) {
 				`"method": "GET", "path": "/users/7", "url": "http://127.0.0.1:`,
 				`"headers": {"host": "127.0.0.1:`,
 				`"accept-encoding": "gzip", "user-agent": "Go-http-client/1.1"}`,
-				`"query_params": {"x": "1"}, "path_params": {"id": 7}`,
+				`"cookies": {}, "query_params": {"x": "1"} + getlist {"x": ["1", "2"]}, "path_params": {"id": 7}`,
 				`"client": "127.0.0.1:`,
 			},
 		},
@@ -153,7 +153,7 @@ func TestHandlerOverHTTP2(t *testing.T) {
 	serveOne(t, client, base, "GET", "/users/7?x=1&x=2", "", nil, 200, []string{
 		`"method": "GET", "path": "/users/7", "url": "http://127.0.0.1:`,
 		`"headers": {"host": "127.0.0.1:`,
-		`"query_params": {"x": "1"}, "path_params": {"id": 7}`,
+		`"cookies": {}, "query_params": {"x": "1"} + getlist {"x": ["1", "2"]}, "path_params": {"id": 7}`,
 	})
 	serveOne(t, client, base, "POST", "/submit", "application/json", strings.NewReader(`{"k": [true, 1.5]}`), 200,
 		[]string{`"body": {"k": [True, 1.5]}`})

@@ -18,10 +18,12 @@ import (
 // in seen past keySetLinear names; plain text costs nothing.
 func encodeFirstValues(e *wire.Encoder, seen *keySet, query string) {
 	at := len(e.Buf)
-	e.Dict(0)
+	e.MultiDict(0)
 	n := 0
+	repeated := false
 	urlquery.Scan(query, func(k, raw string) bool {
 		if seen.has(k) {
+			repeated = true
 			return true
 		}
 		v, err := url.QueryUnescape(raw)
@@ -34,6 +36,44 @@ func encodeFirstValues(e *wire.Encoder, seen *keySet, query string) {
 		n++
 		return true
 	})
+	e.PatchCount(at, n)
+	if !repeated {
+		e.None()
+		return
+	}
+	encodeAllValues(e, query)
+}
+
+// encodeAllValues appends the dict of name -> every value, for the names
+// of query that have more than one (valid) value, in order of first
+// appearance. Only queries with a repeated name pay for it (a map).
+func encodeAllValues(e *wire.Encoder, query string) {
+	values := map[string][]string{}
+	var order []string
+	urlquery.Scan(query, func(k, raw string) bool {
+		v, err := url.QueryUnescape(raw)
+		if err != nil {
+			return true
+		}
+		if _, ok := values[k]; !ok {
+			order = append(order, k)
+		}
+		values[k] = append(values[k], v)
+		return true
+	})
+	at := len(e.Buf)
+	e.Dict(0)
+	n := 0
+	for _, k := range order {
+		if vs := values[k]; len(vs) > 1 {
+			e.Str(k)
+			e.List(len(vs))
+			for _, v := range vs {
+				e.Str(v)
+			}
+			n++
+		}
+	}
 	e.PatchCount(at, n)
 }
 

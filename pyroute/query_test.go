@@ -52,8 +52,16 @@ func TestFirstValues(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := v.(dict)
+			got, all := firstAndAll(v)
 			want, _ := url.ParseQuery(tt.query) // an error still leaves the good pairs
+			for k, w := range want {
+				if len(w) > 1 && fmt.Sprint(all[k]) != fmt.Sprint(w) {
+					t.Errorf("getlist(%q) = %v, ParseQuery has %v", k, all[k], w)
+				}
+				if len(w) == 1 && all[k] != nil {
+					t.Errorf("%q has one value but is listed: %v", k, all[k])
+				}
+			}
 			if len(got) != len(want) {
 				t.Fatalf("got %s, ParseQuery %v", repr(got), want)
 			}
@@ -85,7 +93,23 @@ func TestFirstValuesLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(v.(dict)); n != urlquery.MaxPairs {
+	if n := len(v.(dict)); n != urlquery.MaxPairs { // no repeats: a plain dict of first values
 		t.Errorf("got %d names, want %d", n, urlquery.MaxPairs)
 	}
+}
+
+// firstAndAll splits a decoded multi-value dict into its first values and
+// name -> all values of the repeated names.
+func firstAndAll(v any) (dict, map[string][]string) {
+	all := map[string][]string{}
+	m, ok := v.(multi)
+	if !ok {
+		return v.(dict), all
+	}
+	for _, e := range m.lists.(dict) {
+		for _, x := range e.v.(list) {
+			all[e.k.(string)] = append(all[e.k.(string)], x.(string))
+		}
+	}
+	return m.first, all
 }

@@ -14,7 +14,7 @@ import (
 )
 
 // requestKeys is the number of entries of the request dict.
-const requestKeys = 10
+const requestKeys = 11
 
 // encodeRequest appends the request dict of req (whose body is s.body) to
 // s.enc. It returns "" on success and otherwise the message of a 400
@@ -41,6 +41,9 @@ func encodeRequest(s *scratch, req *server.Request, params []router.Param) strin
 
 	e.Key(wire.KeyHeaders)
 	encodeHeaders(s, req)
+
+	e.Key(wire.KeyCookies)
+	encodeCookies(e, req)
 
 	e.Key(wire.KeyQueryParams)
 	s.seen.reset()
@@ -142,9 +145,10 @@ func patchLen(e *wire.Encoder, at, n int) {
 	binary.LittleEndian.PutUint32(e.Buf[at+1:], uint32(n))
 }
 
-// encodeHeaders appends the headers dict: "host" first, then the other
-// names in sorted order (names are already lower-case), the values of a
-// repeated header joined with ", " in the order they arrived. Sorting
+// encodeHeaders appends the headers multi-value dict: "host" first, then
+// the other names in sorted order (names are already lower-case), the
+// values of a repeated header joined with ", " in the order they arrived
+// (and listed one by one after the dict, for getlist). Sorting
 // works on a pooled index slice: no allocation.
 func encodeHeaders(s *scratch, req *server.Request) {
 	e := &s.enc
@@ -161,8 +165,8 @@ func encodeHeaders(s *scratch, req *server.Request) {
 	s.names = idx
 
 	at := len(e.Buf)
-	e.Dict(0)
-	n := 0
+	e.MultiDict(0)
+	n, repeats := 0, 0
 	if hasHost {
 		e.Str("host")
 		e.Str(req.Host)
@@ -178,6 +182,7 @@ func encodeHeaders(s *scratch, req *server.Request) {
 		if j == k+1 {
 			e.Str(fields[idx[k]].Value)
 		} else {
+			repeats++
 			vat := len(e.Buf)
 			e.Str("")
 			start := len(e.Buf)
@@ -193,6 +198,26 @@ func encodeHeaders(s *scratch, req *server.Request) {
 		k = j
 	}
 	e.PatchCount(at, n)
+	if repeats == 0 {
+		e.None()
+		return
+	}
+	// The repeated names again, each with its values as they arrived.
+	e.Dict(repeats)
+	for k := 0; k < len(idx); {
+		j := k + 1
+		for j < len(idx) && fields[idx[j]].Name == fields[idx[k]].Name {
+			j++
+		}
+		if j > k+1 {
+			e.Str(fields[idx[k]].Name)
+			e.List(j - k)
+			for x := k; x < j; x++ {
+				e.Str(fields[idx[x]].Value)
+			}
+		}
+		k = j
+	}
 }
 
 // encodePathParams appends the path_params dict, converting each value by
@@ -219,4 +244,40 @@ func encodePathParams(e *wire.Encoder, params []router.Param, values []string) {
 			e.Str(v)
 		}
 	}
+}
+
+// encodeCookies appends the cookies dict: name -> value of every Cookie
+// header field (HTTP/2 may split one into several), leniently, as
+// Starlette's cookie_parser: pairs split on ";", then on the first "=",
+// both sides trimmed; a value in double quotes loses them; a chunk without
+// "=" is a value with an empty name; a later name wins (the dict keeps the
+// last). No allocations but the strings Python makes.
+func encodeCookies(e *wire.Encoder, req *server.Request) {
+	at := len(e.Buf)
+	e.Dict(0)
+	n := 0
+	for _, f := range req.Header.Fields() {
+		if f.Name != "cookie" {
+			continue
+		}
+		for rest := f.Value; rest != ""; {
+			var chunk string
+			chunk, rest, _ = strings.Cut(rest, ";")
+			k, v, ok := strings.Cut(chunk, "=")
+			if !ok {
+				k, v = "", chunk
+			}
+			k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+			if k == "" && v == "" {
+				continue
+			}
+			if len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"' {
+				v = v[1 : len(v)-1]
+			}
+			e.Str(k)
+			e.Str(v)
+			n++
+		}
+	}
+	e.PatchCount(at, n)
 }

@@ -61,7 +61,7 @@ func TestRequestDict(t *testing.T) {
 		{
 			name: "plain GET", method: "GET", target: "/items?a=1",
 			want: map[string]string{"": `{"method": "GET", "path": "/items", "url": "http://example.com/items?a=1", ` +
-				`"client": "192.0.2.1:1234", "headers": {"host": "example.com"}, "query_params": {"a": "1"}, ` +
+				`"client": "192.0.2.1:1234", "headers": {"host": "example.com"}, "cookies": {}, "query_params": {"a": "1"}, ` +
 				`"path_params": {}, "body": None, "form_data": {}, "raw_body": b""}`},
 		},
 		// A method without an interned key is sent as text.
@@ -112,7 +112,14 @@ func TestRequestDict(t *testing.T) {
 			header: [][2]string{{"X-B", "2"}, {"Accept", "a/b"}, {"X-B", "3"}, {"X-Empty", ""}},
 			setup:  func(r *http.Request) { r.Header["x-raw-Name"] = []string{"v"} },
 			want: map[string]string{"headers": `{"host": "example.com", "accept": "a/b", "x-b": "2, 3", ` +
-				`"x-empty": "", "x-raw-name": "v"}`},
+				`"x-empty": "", "x-raw-name": "v"} + getlist {"x-b": ["2", "3"]}`},
+		},
+		// Cookies: every Cookie field, split on ";" then the first "=",
+		// trimmed, quotes dropped, a later name winning.
+		{
+			name: "cookies", method: "GET", target: "/items",
+			header: [][2]string{{"Cookie", "a=1; b=\"two words\"; flag; c=x=y"}, {"Cookie", "a=3"}},
+			want:   map[string]string{"cookies": `{"a": "1", "b": "two words", "": "flag", "c": "x=y", "a": "3"}`},
 		},
 		// A chunked body's Transfer-Encoding, which net/http takes out of
 		// the header map, is put back.
@@ -139,7 +146,7 @@ func TestRequestDict(t *testing.T) {
 		// skipped without failing the request.
 		{
 			name: "query", method: "GET", target: "/items?a=1&a=2&q=x+y%21&bad=%zz&bad=ok&s;c=1&=e&flag",
-			want: map[string]string{"query_params": `{"a": "1", "q": "x y!", "bad": "ok", "": "e", "flag": ""}`},
+			want: map[string]string{"query_params": `{"a": "1", "q": "x y!", "bad": "ok", "": "e", "flag": ""} + getlist {"a": ["1", "2"]}`},
 		},
 		// Path parameters are converted per kind.
 		{
@@ -249,19 +256,19 @@ func TestRequestDict(t *testing.T) {
 			header: [][2]string{{"Content-Type", "application/x-www-form-urlencoded; charset=UTF-8"}},
 			body:   `a=1&a=2&b=x+y&c=%2F`,
 			want: map[string]string{
-				"form_data": `{"fields": {"a": "1", "b": "x y", "c": "/"}, "files": []}`,
+				"form_data": `{"fields": {"a": "1", "b": "x y", "c": "/"} + getlist {"a": ["1", "2"]}, "files": []}`,
 				"body":      `None`,
 				"raw_body":  `b"a=1&a=2&b=x+y&c=%2F"`,
 			},
 		},
-		// multipart: first value of each field, every file in order,
+		// multipart: first value of each field (every value for getlist), every file in order,
 		// base names only, a default content type, unnamed parts skipped.
 		{
 			name: "multipart", method: "POST", target: "/submit",
 			header: [][2]string{{"Content-Type", "multipart/form-data; boundary=XyZ"}},
 			body:   form,
 			want: map[string]string{
-				"form_data": `{"fields": {"title": "hello", "note": ""}, "files": [` +
+				"form_data": `{"fields": {"title": "hello", "note": ""} + getlist {"title": ["hello", "second"]}, "files": [` +
 					`{"name": "upload", "filename": "a.txt", "content_type": "text/plain", "size": 3, "content": b"abc"}, ` +
 					`{"name": "blob", "filename": "x.bin", "content_type": "application/octet-stream", "size": 2, "content": b"\x00\x01"}]}`,
 				"body": `None`,
@@ -320,7 +327,7 @@ func TestRequestInternedKeys(t *testing.T) {
 			}
 			b := &fakeBackend{}
 			serve(t, b, Config{}, httptest.NewRequest(tt.method, target, nil))
-			want := []string{"method", "path", "url", "client", "headers", "query_params",
+			want := []string{"method", "path", "url", "client", "headers", "cookies", "query_params",
 				"path_params", "body", "form_data", "raw_body"}
 			if len(b.last) != len(want) {
 				t.Fatalf("got %d keys, want %d: %s", len(b.last), len(want), repr(b.last))

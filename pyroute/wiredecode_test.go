@@ -30,6 +30,12 @@ type (
 	bigInt string
 	// uuidText is a uuid.UUID sent as its text.
 	uuidText string
+	// multi is a multi-value dict with repeated names: it prints as
+	// {first values} + getlist {name: [values]}.
+	multi struct {
+		first dict
+		lists any
+	}
 )
 
 // get returns the value of the first entry named name, and whether there
@@ -144,6 +150,31 @@ func (d *wireDecoder) value() (any, error) {
 			out = append(out, kv{k, v})
 		}
 		return out, nil
+	case wire.TagMultiDict:
+		n, err := d.u32()
+		if err != nil {
+			return nil, err
+		}
+		first := dict{}
+		for range n {
+			k, err := d.value()
+			if err != nil {
+				return nil, err
+			}
+			v, err := d.value()
+			if err != nil {
+				return nil, err
+			}
+			first = append(first, kv{k, v})
+		}
+		lists, err := d.value()
+		if err != nil {
+			return nil, err
+		}
+		if lists == nil {
+			return first, nil
+		}
+		return multi{first, lists}, nil
 	case wire.TagList:
 		n, err := d.u32()
 		if err != nil {
@@ -172,6 +203,10 @@ func repr(v any) string {
 
 func writeRepr(b *strings.Builder, v any) {
 	switch v := v.(type) {
+	case multi:
+		writeRepr(b, v.first)
+		b.WriteString(" + getlist ")
+		writeRepr(b, v.lists)
 	case nil:
 		b.WriteString("None")
 	case bool:

@@ -222,7 +222,7 @@ func (c *conn) serveOne() bool {
 		c.closeAfter = true
 		switch err := c.body.err; {
 		case errors.Is(err, ErrBadFraming):
-			WriteError(&c.w, http.StatusBadRequest, err.Error())
+			WriteError(&c.w, http.StatusBadRequest, ErrorMessage(err))
 		case errors.Is(err, ErrBodyTooLarge):
 			WriteError(&c.w, http.StatusRequestEntityTooLarge, MsgBodyTooLarge)
 		case isDeadlineErr(err):
@@ -239,7 +239,7 @@ func (c *conn) serveOne() bool {
 				// The handler ignored a body that turns out malformed.
 				c.w.reset(c, false)
 				c.closeAfter = true
-				WriteError(&c.w, http.StatusBadRequest, err.Error())
+				WriteError(&c.w, http.StatusBadRequest, ErrorMessage(err))
 			}
 		}
 	}

@@ -571,3 +571,27 @@ def test_iterables_that_are_not_generators(client: TestClient, app: App) -> None
 
     assert client.get("/async").content == b"2 1 0 "
     assert client.get("/sync").content == b"pq"
+
+
+def test_background_runs_after_the_stream(serve: Serve) -> None:
+    app = App()
+    order: list[str] = []
+    ran = threading.Event()
+
+    async def background() -> None:
+        order.append("background")
+        ran.set()
+
+    @app.get("/s")
+    def s(request):
+        def gen():
+            yield b"a"
+            order.append("last chunk")
+            yield b"b"
+
+        return StreamingResponse(gen(), background=background)
+
+    server = serve(app)
+    assert httpx.get(f"http://127.0.0.1:{server.port}/s").content == b"ab"
+    assert ran.wait(10)
+    assert order == ["last chunk", "background"]

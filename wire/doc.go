@@ -21,4 +21,7 @@
 //	'b' bytes: len + bytes      'k' interned str: 1-byte index into Keys
 //	'd' dict: count, then count key/value pairs (a later key wins)
 //	'l' list: count, then count values
+//	'm' multi-value dict: as 'd' (the first value of each name), then one
+//	    more value: None, or a dict of name -> list of all its values for
+//	    the names that repeat (query params, headers, form fields)
 package wire

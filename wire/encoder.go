@@ -20,6 +20,10 @@ const (
 	TagDict   = 'd'
 	TagList   = 'l'
 	TagUUID   = 'u'
+	// TagMultiDict is a dict of first values followed by one more value:
+	// None, or a dict of name -> list of every value, for the names that
+	// repeat. Python gets a databridge.requests.MultiDict (getlist).
+	TagMultiDict = 'm'
 )
 
 // Encoder appends tagged values to Buf. The zero value is ready to use.
@@ -93,6 +97,10 @@ func (e *Encoder) Dict(n int) { e.header(TagDict, n) }
 
 // List starts a list of n values.
 func (e *Encoder) List(n int) { e.header(TagList, n) }
+
+// MultiDict starts a multi-value dict (TagMultiDict): n key/value pairs of
+// first values, then None or the dict of all values of the repeated names.
+func (e *Encoder) MultiDict(n int) { e.header(TagMultiDict, n) }
 
 func (e *Encoder) header(tag byte, n int) {
 	e.Buf = append(e.Buf, tag)

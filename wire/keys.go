@@ -30,6 +30,7 @@ const (
 	KeyDELETE
 	KeyHEAD
 	KeyOPTIONS
+	KeyCookies
 	keyCount
 )
 
@@ -59,6 +60,7 @@ var Keys = [keyCount]string{
 	KeyDELETE:      "DELETE",
 	KeyHEAD:        "HEAD",
 	KeyOPTIONS:     "OPTIONS",
+	KeyCookies:     "cookies",
 }
 
 // MethodKey returns the interned key for a standard method, if it has one.

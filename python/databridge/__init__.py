@@ -17,16 +17,28 @@ import logging
 from . import _core
 from ._version import __version__
 from .app import App
-from .exceptions import HTTPError
+from .background import BackgroundTasks
+from .dependencies import Depends
+from .exceptions import HTTPError, HTTPException, RequestValidationError
 from .params import Header, Path, Query, RequestValidator
-from .responses import Response, jsonable
+from .requests import Request, State
+from .responses import (
+    HTMLResponse,
+    JSONResponse,
+    MutableHeaders,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    jsonable,
+)
 from .routing import Route, Router
-from .server import Server
+from .server import Server, StartupError
 from .streaming import EventSourceResponse, ServerSentEvent, StreamingResponse, is_disconnected
 
 __all__ = [
-    "App", "HTTPError", "Header", "Path", "Query", "RequestValidator", "Response", "Route", "Router", "Server",
-    "__version__",
+    "App", "BackgroundTasks", "Depends", "HTMLResponse", "HTTPError", "HTTPException", "Header", "JSONResponse",
+    "MutableHeaders", "Path", "PlainTextResponse", "Query", "RedirectResponse", "Request", "RequestValidationError",
+    "RequestValidator", "Response", "Route", "Router", "Server", "StartupError", "State", "__version__",
     "StreamingResponse", "EventSourceResponse", "ServerSentEvent", "is_disconnected",
 ]
 

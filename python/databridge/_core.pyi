@@ -55,6 +55,17 @@ def add_fixed(
     call per request). ValueError for a bad path, a duplicate route or a
     status outside 200-599."""
 
+def set_handler(engine: int, index: int, handler: Callable[..., Any]) -> None:
+    """Make the ``index``-th route handler registered with :func:`add_route`
+    call ``handler`` instead (the app's middleware stack around it).
+    ValueError while the engine serves or for an unknown index."""
+
+def set_hook(engine: int, hook: Callable[..., Any] | None) -> None:
+    """Pass the responses Go makes itself (status >= 400: 404, 405, 413,
+    422 ...) to ``hook(request, status=, headers=, body=)``, whose return
+    value is sent instead; None turns it off (the default: no Python for
+    them). ValueError while the engine serves."""
+
 def attach(engine: int, loop: asyncio.AbstractEventLoop) -> tuple[int, object]:
     """Bind the engine to ``loop`` (running on this thread) and return
     ``(fd, queue)``: watch fd with ``loop.add_reader(fd, drain, queue)``."""

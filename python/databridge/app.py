@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
+import inspect
 import json
+import logging
 import weakref
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar, Union
 
 from . import _core, openapi
+from ._stack import Stack
+from .requests import Request, State
 from .responses import jsonable
 from .routing import Route, Router
 from .server import Server
+
+Lifespan = Callable[["App"], contextlib.AbstractAsyncContextManager[Any]]
+ExceptionKey = Union[int, type[BaseException]]
+F = TypeVar("F", bound=Callable[..., Any])
+
+logger = logging.getLogger("databridge")
 
 __all__ = ["App"]
 
@@ -39,8 +50,31 @@ class App(Router):
         description: str | None = None,
         docs_url: str | None = "/docs",
         openapi_url: str | None = "/openapi.json",
+        lifespan: Lifespan | None = None,
+        on_startup: Sequence[Callable[[], Any]] | None = None,
+        on_shutdown: Sequence[Callable[[], Any]] | None = None,
+        exception_handlers: Mapping[ExceptionKey, Callable[..., Any]] | None = None,
+        dependencies: Sequence[Any] | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(dependencies=dependencies)
+        if lifespan is not None and not callable(lifespan):
+            raise TypeError("databridge: App(lifespan=...) must be a function of the app returning an async context manager")
+        #: Attributes for the app's own use (Starlette's ``app.state``): a
+        #: pool made at startup, settings ...
+        self.state = State()
+        self.lifespan = lifespan
+        self._on_startup: list[Callable[[], Any]] = list(on_startup or ())
+        self._on_shutdown: list[Callable[[], Any]] = list(on_shutdown or ())
+        self._lifespan_cm: contextlib.AbstractAsyncContextManager[Any] | None = None
+        #: ``{class or status: handler}``, as FastAPI's ``app.exception_handlers``.
+        self.exception_handlers: dict[ExceptionKey, Callable[..., Any]] = {}
+        self._http_middleware: list[Callable[..., Any]] = []  # outermost first
+        self._stack_version = 0
+        self._built_version = -1
+        self._stack: Stack | None = None  # None: plain endpoints
+        self._endpoints: list[Callable[..., Any]] = []  # as registered with the engine, in order
+        for exc_key, handler in (exception_handlers or {}).items():
+            self.add_exception_handler(exc_key, handler)
         for key, url in (("docs_url", docs_url), ("openapi_url", openapi_url)):
             if url is not None and (not isinstance(url, str) or not url.startswith("/")):
                 raise ValueError(f'databridge: App({key}={url!r}) must be None or a path starting with "/"')
@@ -60,6 +94,117 @@ class App(Router):
         return. ``options`` are :class:`databridge.Server`'s keyword
         arguments (limits, timeouts, TLS)."""
         Server(self, host, port, **options).run()
+
+    # -- lifespan -----------------------------------------------------------
+
+    def on_event(self, event_type: str) -> Callable[[F], F]:
+        """Decorator: run the function (sync or async) at ``"startup"`` (before
+        the port accepts) or ``"shutdown"`` (after requests in flight finish)."""
+        if event_type not in ("startup", "shutdown"):
+            raise ValueError(f'databridge: on_event takes "startup" or "shutdown", not {event_type!r}')
+
+        def decorator(fn: F) -> F:
+            self.add_event_handler(event_type, fn)
+            return fn
+
+        return decorator
+
+    def add_event_handler(self, event_type: str, fn: Callable[[], Any]) -> None:
+        if event_type not in ("startup", "shutdown"):
+            raise ValueError(f'databridge: add_event_handler takes "startup" or "shutdown", not {event_type!r}')
+        if not callable(fn):
+            raise TypeError(f"databridge: event handler {fn!r} is not callable")
+        (self._on_startup if event_type == "startup" else self._on_shutdown).append(fn)
+
+    async def _startup(self) -> None:
+        """Run the startup handlers, then enter the lifespan (on the loop
+        that will serve). A mapping the lifespan yields is merged into
+        :attr:`state`."""
+        for fn in self._on_startup:
+            result = fn()
+            if inspect.isawaitable(result):
+                await result
+        if self.lifespan is not None:
+            cm = self.lifespan(self)
+            if not hasattr(cm, "__aenter__"):
+                raise TypeError("databridge: App(lifespan=...) must return an async context manager (use @contextlib.asynccontextmanager)")
+            value = await cm.__aenter__()
+            self._lifespan_cm = cm
+            if isinstance(value, Mapping):
+                for key, item in value.items():
+                    setattr(self.state, key, item)
+
+    async def _shutdown(self) -> None:
+        """Leave the lifespan, then run the shutdown handlers."""
+        cm, self._lifespan_cm = self._lifespan_cm, None
+        if cm is not None:
+            await cm.__aexit__(None, None, None)
+        for fn in self._on_shutdown:
+            result = fn()
+            if inspect.isawaitable(result):
+                await result
+
+    # -- middleware and exception handlers ------------------------------------
+
+    def middleware(self, middleware_type: str) -> Callable[[F], F]:
+        """Decorator: ``@app.middleware("http")`` on ``async def mw(request,
+        call_next)``. ``request`` is a :class:`~databridge.Request` (a view
+        of the request dict); ``await call_next(request)`` returns the
+        :class:`~databridge.Response`, which the middleware may change or
+        replace. The last one added runs outermost. Middleware see every
+        response, the engine's 404/405/413/422 included."""
+        if middleware_type != "http":
+            raise ValueError(f'databridge: middleware type must be "http", not {middleware_type!r}')
+
+        def decorator(fn: F) -> F:
+            if not inspect.iscoroutinefunction(fn):
+                raise TypeError(f"databridge: middleware {fn!r} must be an async def function (request, call_next)")
+            self._http_middleware.insert(0, fn)
+            self._changed()
+            return fn
+
+        return decorator
+
+    def exception_handler(self, exc_class_or_status_code: ExceptionKey) -> Callable[[F], F]:
+        """Decorator: answer an exception class (or HTTPError/HTTPException
+        of a status code; 500 for any unhandled exception) with
+        ``handler(request, exc)``, which returns any response form."""
+
+        def decorator(fn: F) -> F:
+            self.add_exception_handler(exc_class_or_status_code, fn)
+            return fn
+
+        return decorator
+
+    def add_exception_handler(self, exc_class_or_status_code: ExceptionKey, handler: Callable[..., Any]) -> None:
+        key = exc_class_or_status_code
+        if isinstance(key, bool) or not (
+            (isinstance(key, int) and 100 <= key <= 599) or (isinstance(key, type) and issubclass(key, BaseException))
+        ):
+            raise TypeError(f"databridge: exception handler key {key!r} must be an exception class or an HTTP status code")
+        if not callable(handler):
+            raise TypeError(f"databridge: exception handler {handler!r} is not callable")
+        self.exception_handlers[key] = handler
+        self._changed()
+
+    def _changed(self) -> None:
+        self._stack_version += 1
+
+    def _build(self) -> None:
+        """Install the middleware stack, if it changed: each endpoint wrapped
+        (or not) and the response hook (called before serving)."""
+        if self._built_version == self._stack_version:
+            return
+        stack = Stack(self)
+        self._stack = None if stack.empty else stack
+        for index, endpoint in enumerate(self._endpoints):
+            _core.set_handler(self._engine, index, endpoint if self._stack is None else self._stack.wrap(endpoint))
+        _core.set_hook(self._engine, stack.hook() if stack.wants_hook else None)
+        self._built_version = self._stack_version
+
+    def _log_server_error(self, request: Request, exc: BaseException) -> None:
+        logger.error("%s %s raised; answered by the exception handler for 500", request.method, request.url,
+                     exc_info=(type(exc), exc, exc.__traceback__))
 
     def openapi(self) -> dict[str, Any]:
         """The OpenAPI 3.1 document of the routes (made once, and again after
@@ -107,9 +252,14 @@ class App(Router):
 
     # -- internals --------------------------------------------------------
 
+    def _add_endpoint(self, method: str, path: str, endpoint: Callable[..., Any], name: str, spec: str | None) -> None:
+        served = endpoint if self._stack is None else self._stack.wrap(endpoint)
+        _core.add_route(self._engine, method, path, served, name, spec)
+        self._endpoints.append(endpoint)
+
     def _register(self, route: Route) -> None:
         try:
-            _core.add_route(self._engine, route.method, route.path, route.endpoint, route.name, route.spec)
+            self._add_endpoint(route.method, route.path, route.endpoint, route.name, route.spec)
         except ValueError as exc:
             if route.spec is not None and route.path not in str(exc):
                 raise ValueError(f'databridge: route "{route.method} {route.path}": {exc}') from exc
@@ -139,7 +289,7 @@ class App(Router):
                 for asset, handler in openapi.asset_handlers():
                     served.append((openapi.asset_url(self.docs_url, asset), handler, "a docs asset", "docs_url"))
         for path, handler, what, option in served:
-            _core.add_route(self._engine, "GET", path, handler, f"databridge.{handler.__name__}", None)
+            self._add_endpoint("GET", path, handler, f"databridge.{handler.__name__}", None)
             self._builtin[("GET", _core.canonical_path(path))] = (what, option)
 
     def __del__(self) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
-__all__ = ["HTTPError"]
+__all__ = ["HTTPError", "HTTPException", "RequestValidationError"]
 
 
 class HTTPError(Exception):
@@ -41,6 +41,11 @@ class HTTPError(Exception):
         self.detail = detail
         self.headers = dict(headers) if headers is not None else None
 
+    @property
+    def status_code(self) -> int:
+        """``status``, by FastAPI's and Starlette's name."""
+        return self.status
+
     def __str__(self) -> str:
         return f"{self.status}: {self.detail}"
 
@@ -53,3 +58,30 @@ def _reason(status: int) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Error"
+
+
+class HTTPException(HTTPError):
+    """FastAPI's and Starlette's name: ``HTTPException(status_code, detail=None,
+    headers=None)``. The same as :class:`HTTPError` (the body is still
+    ``{"error": detail}``); an exception handler for either catches both."""
+
+    def __init__(self, status_code: int, detail: Any = None, headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(status_code, detail, headers)
+
+
+class RequestValidationError(Exception):
+    """The request did not validate: what an exception handler for it (or for
+    422) receives, as in FastAPI. :meth:`errors` lists the problems, each
+    ``{"loc": [...], "msg": ..., "type": ...}``; :attr:`body` is the parsed
+    JSON body (None without one)."""
+
+    def __init__(self, errors: list[dict[str, Any]], *, body: Any = None) -> None:
+        super().__init__(errors)
+        self._errors = list(errors)
+        self.body = body
+
+    def errors(self) -> list[dict[str, Any]]:
+        return list(self._errors)
+
+    def __str__(self) -> str:
+        return f"{len(self._errors)} validation error(s): {self._errors!r}"

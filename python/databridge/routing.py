@@ -59,6 +59,8 @@ class RouteOptions(TypedDict, total=False):
     - ``response_model``, ``status_code``: the success response, for
       OpenAPI only (default: the return annotation, and 200).
     - ``include_in_schema``: False leaves the route out of OpenAPI.
+    - ``dependencies``: ``[Depends(fn), ...]`` run before the handler, their
+      values unused (FastAPI's); their parameters are validated too.
     """
 
     body: Any
@@ -69,6 +71,7 @@ class RouteOptions(TypedDict, total=False):
     response_model: Any
     status_code: int | None
     include_in_schema: bool
+    dependencies: Iterable[Any] | None
 
 
 class NamedRouteOptions(RouteOptions, total=False):
@@ -97,6 +100,7 @@ class Route:
     response_model: Any = None
     status_code: int | None = None
     include_in_schema: bool = True
+    dependencies: tuple[Any, ...] = ()
     plan: Plan | None = dataclasses.field(default=None, compare=False, repr=False)
 
     @property
@@ -117,12 +121,15 @@ class Router:
     raises ValueError at once.
     """
 
-    def __init__(self, prefix: str = "") -> None:
+    def __init__(self, prefix: str = "", *, dependencies: Iterable[Any] | None = None) -> None:
         if not isinstance(prefix, str):
             raise TypeError(f"databridge: router prefix must be a str, not {type(prefix).__name__}")
         if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
             raise ValueError(f'databridge: router prefix "{prefix}" must start with "/" and not end with "/"')
         self.prefix = prefix
+        #: ``Depends(...)`` run for every route of this router (FastAPI's
+        #: ``dependencies=``), before the route's own.
+        self.dependencies: list[Any] = list(dependencies or ())
         self.routes: list[Route] = []
         self._keys: set[tuple[str, str]] = set()  # (method, canonical path)
 
@@ -188,7 +195,10 @@ class Router:
             raise TypeError(f"databridge: include_router expects a Router, not {type(router).__name__}")
         if router is self:
             raise ValueError("databridge: a router cannot include itself")
-        self._add_all([_planned(dataclasses.replace(route, path=self.prefix + route.path)) for route in router.routes])
+        self._add_all([
+            _planned(dataclasses.replace(route, path=self.prefix + route.path, dependencies=(*self.dependencies, *route.dependencies)))
+            for route in router.routes
+        ])
 
     # -- internals --------------------------------------------------------
 
@@ -215,7 +225,7 @@ class Router:
             handler=handler,
             name=name if name is not None else _default_name(handler),
             is_async=_is_async(handler),
-            **_checked_options(path, options),
+            **_with_dependencies(self.dependencies, _checked_options(path, options)),
         ))
 
     def _add_all(self, routes: list[Route]) -> None:
@@ -267,12 +277,24 @@ def _checked_options(path: str, options: RouteOptions) -> dict[str, Any]:
     checked["response_model"] = options.get("response_model")
     checked["body"] = options.get("body")
     checked["validator"] = options.get("validator")
+    dependencies = options.get("dependencies")
+    if dependencies is not None:
+        from .dependencies import DependsMarker
+
+        if isinstance(dependencies, (str, bytes)) or not all(isinstance(dep, DependsMarker) for dep in dependencies):
+            raise TypeError(f"{where}: dependencies must be a list of Depends(...)")
+        checked["dependencies"] = tuple(dependencies)
+    return checked
+
+
+def _with_dependencies(outer: list[Any], checked: dict[str, Any]) -> dict[str, Any]:
+    checked["dependencies"] = (*outer, *checked.get("dependencies", ()))
     return checked
 
 
 def _planned(route: Route) -> Route:
     """``route`` with its validation plan, made for its full path."""
-    plan = plan_route(route.method, route.path, route.handler, route.is_async, route.body, route.validator)
+    plan = plan_route(route.method, route.path, route.handler, route.is_async, route.body, route.validator, route.dependencies)
     return dataclasses.replace(route, plan=plan)
 
 

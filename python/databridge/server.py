@@ -14,13 +14,19 @@ from typing import TYPE_CHECKING, Any
 
 from . import _core
 from ._runtime import Attachment, batch_scheduling, new_loop
+from .background import wait_pending
 
 if TYPE_CHECKING:
     from .app import App
 
-__all__ = ["Server", "SETTINGS", "Setting"]
+__all__ = ["Server", "SETTINGS", "Setting", "StartupError"]
 
 logger = logging.getLogger("databridge")
+
+
+class StartupError(RuntimeError):
+    """The app's startup (``on_event("startup")`` or its lifespan) raised:
+    the server never listened. The cause is chained (``__cause__``)."""
 
 
 @dataclass(frozen=True)
@@ -116,14 +122,14 @@ class Server:
         self.http2 = http2
         self._options: dict[str, Any] = {k: v for k, v in values.items() if k != "timeout_graceful_shutdown"}
         self._options["http2"] = bool(http2)
-        for key, value in (
+        for key, tls_value in (
             ("ssl_certfile", ssl_certfile),
             ("ssl_keyfile", ssl_keyfile),
             ("ssl_keyfile_password", ssl_keyfile_password),
             ("ssl_ca_certs", ssl_ca_certs),
         ):
-            if value is not None:
-                self._options[key] = str(value)
+            if tls_value is not None:
+                self._options[key] = str(tls_value)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Future[None] | None = None
         self._thread: threading.Thread | None = None
@@ -183,8 +189,15 @@ class Server:
         engine = self.app._engine
         loop = new_loop()
         attachment: Attachment | None = None
+        started = False
         try:
             attachment = Attachment(engine, loop)
+            self.app._build()
+            try:
+                loop.run_until_complete(self.app._startup())
+            except Exception as exc:
+                raise StartupError("databridge: application startup failed; not serving") from exc
+            started = True
             self.port = _core.listen(engine, self.host, self.port, json.dumps(self._options))
             self._stop = loop.create_future()
             self._loop = loop
@@ -207,6 +220,8 @@ class Server:
             logger.info("shutting down, finishing requests in flight")
             loop.run_until_complete(self._drain(engine))
         finally:
+            if started:
+                self._finish(loop)
             self._loop = None
             if threading.current_thread() is threading.main_thread():
                 for sig in (signal.SIGINT, signal.SIGTERM):
@@ -226,6 +241,20 @@ class Server:
             loop.remove_signal_handler(sig)
         if self._stop is not None:
             _resolve(self._stop)
+
+    def _finish(self, loop: asyncio.AbstractEventLoop) -> None:
+        """After the drain: wait for background work and the tasks handlers
+        started (up to the graceful timeout; what is left is cancelled and
+        logged), then run the app's shutdown."""
+        try:
+            loop.run_until_complete(wait_pending(self.shutdown_timeout))
+        except BaseException:
+            logger.exception("waiting for background tasks failed")
+        try:
+            loop.run_until_complete(self.app._shutdown())
+        except Exception:
+            logger.exception("application shutdown raised")
+        loop.run_until_complete(loop.shutdown_asyncgens())
 
     async def _drain(self, engine: int) -> None:
         _core.shutdown(engine, self.shutdown_timeout)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import re
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any, Callable, Union
 
 from .responses import Headers, Response
@@ -81,6 +81,7 @@ class StreamingResponse(Response):
         status_code: int = 200,
         headers: Headers | None = None,
         media_type: str | None = None,
+        background: Any = None,
     ) -> None:
         if not (hasattr(content, "__aiter__") or hasattr(content, "__iter__")):
             raise TypeError(
@@ -89,11 +90,30 @@ class StreamingResponse(Response):
             )
         if isinstance(content, (str, bytes, bytearray, memoryview)):
             content = [content]
-        super().__init__(content, status=status_code, headers=headers, media_type=media_type)
+        if background is not None:  # run once the last chunk is out, as Starlette does
+            content = _then(content, background)
+        super().__init__(content, status_code, headers=headers, media_type=media_type)
 
-    @property
-    def status_code(self) -> int:
-        return self.status
+
+def _then(content: Content, background: Any) -> Content:
+    """content, then background scheduled once it is exhausted (not when
+    the stream is cut: the client left)."""
+    from .background import after_response
+
+    if hasattr(content, "__aiter__"):
+
+        async def agen() -> AsyncIterator[Any]:
+            async for chunk in content:
+                yield chunk
+            after_response(background)
+
+        return agen()
+
+    def gen() -> Iterator[Any]:
+        yield from content
+        after_response(background)
+
+    return gen()
 
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")

@@ -23,6 +23,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from . import _core
 from ._runtime import Attachment, new_loop
+from .background import pending
 
 if TYPE_CHECKING:
     from .app import App
@@ -120,6 +121,7 @@ class TestClient:
         self._root = parts.path.rstrip("/")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._attachment: Attachment | None = None
+        self._started = False
 
     # -- requests ---------------------------------------------------------
 
@@ -154,6 +156,7 @@ class TestClient:
             header_list.append(("content-length", str(len(body))))
 
         loop = self._attach()
+        self.app._build()  # middleware or exception handlers added since the last request
         future: asyncio.Future[tuple[int, list[tuple[str, str]], bytes]] = loop.create_future()
         _core.inject(self.app._engine, method.upper(), target, header_list, body, future)
         if not future.done():
@@ -161,6 +164,12 @@ class TestClient:
             if not future.done():
                 raise TimeoutError(f"databridge: {method.upper()} {target} got no response within {self.timeout} s")
         status, raw_headers, response_body = future.result()
+        # As Starlette's TestClient: background tasks (and yield-dependency
+        # cleanup) have run when the response is returned.
+        loop.run_until_complete(asyncio.sleep(0))  # the start of work after the response
+        work = pending(loop)
+        if work:
+            loop.run_until_complete(asyncio.wait(work, timeout=self.timeout))
         return TestResponse(status, list(raw_headers), response_body)
 
     def get(self, url: str, **kwargs: Any) -> TestResponse:
@@ -187,18 +196,22 @@ class TestClient:
     # -- lifetime ---------------------------------------------------------
 
     def close(self) -> None:
-        """Cancel handler tasks still running, detach from the engine and
-        close the event loop. A later request starts afresh."""
+        """Run the app's shutdown if :meth:`__enter__` ran its startup, cancel
+        handler tasks still running, detach from the engine and close the
+        event loop. A later request starts afresh."""
         loop, attachment = self._loop, self._attachment
         self._loop = self._attachment = None
         if loop is None:
             return
         try:
-            pending = asyncio.all_tasks(loop)
-            for task in pending:
+            if self._started:
+                self._started = False
+                loop.run_until_complete(self.app._shutdown())
+            tasks = asyncio.all_tasks(loop)
+            for task in tasks:
                 task.cancel()
-            if pending:
-                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            if tasks:
+                loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
             loop.run_until_complete(loop.shutdown_asyncgens())
         finally:
             try:
@@ -208,6 +221,17 @@ class TestClient:
                 loop.close()
 
     def __enter__(self) -> TestClient:
+        """Start the app as a server would: its startup handlers and lifespan
+        run on this client's loop (so what they make works in handlers);
+        :meth:`__exit__` runs its shutdown."""
+        loop = self._attach()
+        try:
+            self.app._build()
+            loop.run_until_complete(self.app._startup())
+        except BaseException:
+            self.close()
+            raise
+        self._started = True
         return self
 
     def __exit__(self, *exc_info: object) -> None:

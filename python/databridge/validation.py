@@ -45,7 +45,10 @@ from ._schema import (
     unwrap,
     without_none,
 )
+from .background import BackgroundTasks, after_response
+from .dependencies import Dependant, DependsMarker, all_sync, kind_of, solve, solve_sync
 from .params import Param, Path, RequestValidator
+from .requests import Request
 from .responses import Response, jsonable
 
 __all__ = ["Plan", "ParamSpec", "BodySpec", "PathParam", "plan_route", "parse_path", "validation_error"]
@@ -126,9 +129,16 @@ def path_param_schema(param: PathParam) -> dict[str, Any]:
 # -- the 422 body -----------------------------------------------------------
 
 
+class ValidationErrorResponse(Response):
+    """The 422 made in Python (conversions Go leaves to Python): an exception
+    handler for RequestValidationError or 422 replaces it."""
+
+    __slots__ = ()
+
+
 def validation_error(details: list[dict[str, Any]]) -> Response:
     """The 422 response, in the shape the engine answers with."""
-    return Response({"error": "validation failed", "details": details}, status=422)
+    return ValidationErrorResponse({"error": "validation failed", "details": details}, status=422)
 
 
 def _detail(loc: list[Any], msg: str, kind: str) -> dict[str, Any]:
@@ -480,9 +490,11 @@ def plan_route(
     is_async: bool,
     body: Any = None,
     validator: RequestValidator | None = None,
+    dependencies: tuple[Any, ...] = (),
 ) -> Plan:
     """Work out the spec and the endpoint of a route (``path`` is the full,
-    valid path). Raises TypeError for a parameter that cannot be served,
+    valid path); ``dependencies`` are the route's ``Depends(...)`` (app's,
+    routers', its own) run before the handler's. Raises TypeError for a parameter that cannot be served,
     naming the route and the parameter."""
     error = _RouteError(method, path)
     path_params, _ = parse_path(path)
@@ -504,44 +516,13 @@ def plan_route(
     arguments = _arguments(handler, error)
     params: list[ParamSpec] = []
     converters: list[tuple[str, list[str], Converter]] = []
-    body_param: tuple[str, Any, bool] | None = None  # (name, annotation, required)
-    for name, (tp, default) in arguments.items():
-        marker: Param | None = None
-        if isinstance(default, Param):
-            marker, default = default, inspect.Parameter.empty if default.required else default.default
-        for extra in typing.get_args(tp)[1:] if typing.get_origin(tp) is typing.Annotated else ():
-            if isinstance(extra, Param):
-                if marker is not None:
-                    raise error(f'parameter "{name}" has two of Query/Header/Path')
-                if not extra.required:
-                    if default is not inspect.Parameter.empty:
-                        raise error(f'parameter "{name}": give the default either in Annotated[..., {type(extra).__name__}(...)] or after "=", not both')
-                    default = extra.default
-                marker = extra
-        tp = unwrap(tp)
-        if name in by_name:
-            if marker is not None and not isinstance(marker, Path):
-                raise error(f'parameter "{name}" is a path parameter, not a {type(marker).__name__.lower()} parameter')
-            if marker is not None and not marker.required:
-                raise error(f'parameter "{name}" is a path parameter, which cannot have a default')
-            location = "path"
-        elif isinstance(marker, Path):
-            raise error(f'parameter "{name}" is declared with Path(), but the path "{path}" has no parameter "{name}"')
-        elif marker is not None:
-            location = marker.location
-            if is_structured(without_none(tp)[0]):
-                raise error(f'parameter "{name}" has type {type_name(tp)}: a model can only be the body, not a {location} parameter')
-        elif is_structured(without_none(tp)[0]) or name == "body":
-            if body_param is not None:
-                raise error(f'parameters "{body_param[0]}" and "{name}" both take the body; a route has one body')
-            body_param = (name, tp, default is inspect.Parameter.empty)
-            continue
-        else:
-            location = "query"
-        spec, convert = _param_spec(name, location, tp, marker, default, by_name.get(name), error)
-        params.append(spec)
-        if convert is not None:
-            converters.append((name, [location, spec.alias], convert))
+    seen: dict[str, ParamSpec] = {}
+    root = Dependant(handler)
+    body_param = _plan_arguments(arguments, by_name, path, error, params, converters, seen, root, None)
+    extra = [_dependency(marker, None, by_name, path, error, params, converters, seen) for marker in dependencies]
+    needs_solve = bool(extra or root.deps or root.background or root.request_view)
+    if body_param is not None:
+        root.params.append(body_param[0])
 
     body_spec: BodySpec | None = None
     build: Callable[[Any], Any] | None = None
@@ -562,11 +543,151 @@ def plan_route(
     elif body_schema is not None:
         body_spec = BodySpec(body_schema, True, body_type, None)
 
+    solver = (root, extra) if needs_solve else None
     if not params and body_spec is None and validator is None:
-        return Plan(tuple(path_params), (), None, None, None, handler)
+        endpoint = handler if solver is None else _endpoint(handler, is_async, [], None, None, False, solver)
+        return Plan(tuple(path_params), (), None, None, None, endpoint)
     spec_json = _spec_json(params, body_spec, validator, error)
-    endpoint = _endpoint(handler, is_async, converters, body_spec.param if body_spec else None, build, bool(body_spec and body_spec.required))
+    endpoint = _endpoint(handler, is_async, converters, body_spec.param if body_spec else None, build, bool(body_spec and body_spec.required), solver)
     return Plan(tuple(path_params), tuple(params), body_spec, validator, spec_json, endpoint)
+
+
+def _plan_arguments(
+    arguments: dict[str, tuple[Any, Any]],
+    by_name: dict[str, PathParam],
+    path: str,
+    error: _RouteError,
+    params: list[ParamSpec],
+    converters: list[tuple[str, list[str], Converter]],
+    seen: dict[str, ParamSpec],
+    dependant: Dependant,
+    dependency: Callable[..., Any] | None,
+) -> tuple[str, Any, bool] | None:
+    """Sort the arguments of the handler (``dependency`` None) or of a
+    dependency into request parameters (appended to ``params``, shared by
+    name), sub-dependencies and the special ones; return the body
+    argument, if any."""
+    body_param: tuple[str, Any, bool] | None = None  # (name, annotation, required)
+    of = "" if dependency is None else f" of dependency {_default_dependency_name(dependency)}"
+    for name, (tp, default) in arguments.items():
+        marker: Param | None = None
+        depends: DependsMarker | None = default if isinstance(default, DependsMarker) else None
+        for extra in typing.get_args(tp)[1:] if typing.get_origin(tp) is typing.Annotated else ():
+            if isinstance(extra, DependsMarker):
+                depends = extra
+        if depends is not None:
+            dependant.deps.append((name, _dependency(depends, unwrap(tp), by_name, path, error, params, converters, seen)))
+            continue
+        plain = unwrap(tp)
+        if isinstance(plain, type) and issubclass(plain, BackgroundTasks):
+            dependant.background.append(name)
+            continue
+        if isinstance(plain, type) and issubclass(plain, Request):
+            dependant.request_view.append(name)
+            continue
+        if dependency is not None and name == "request" and (plain is Any or plain is dict or typing.get_origin(plain) is dict):
+            dependant.request.append(name)
+            continue
+        if isinstance(default, Param):
+            marker, default = default, inspect.Parameter.empty if default.required else default.default
+        for extra in typing.get_args(tp)[1:] if typing.get_origin(tp) is typing.Annotated else ():
+            if isinstance(extra, Param):
+                if marker is not None:
+                    raise error(f'parameter "{name}"{of} has two of Query/Header/Path')
+                if not extra.required:
+                    if default is not inspect.Parameter.empty:
+                        raise error(f'parameter "{name}"{of}: give the default either in Annotated[..., {type(extra).__name__}(...)] or after "=", not both')
+                    default = extra.default
+                marker = extra
+        tp = plain
+        if name in by_name:
+            if marker is not None and not isinstance(marker, Path):
+                raise error(f'parameter "{name}"{of} is a path parameter, not a {type(marker).__name__.lower()} parameter')
+            if marker is not None and not marker.required:
+                raise error(f'parameter "{name}"{of} is a path parameter, which cannot have a default')
+            location = "path"
+        elif isinstance(marker, Path):
+            raise error(f'parameter "{name}"{of} is declared with Path(), but the path "{path}" has no parameter "{name}"')
+        elif marker is not None:
+            location = marker.location
+            if is_structured(without_none(tp)[0]):
+                raise error(f'parameter "{name}"{of} has type {type_name(tp)}: a model can only be the body, not a {location} parameter')
+        elif is_structured(without_none(tp)[0]) or name == "body":
+            if dependency is not None:
+                raise error(f'parameter "{name}"{of} would take the body: a dependency cannot (take it in the handler)')
+            if body_param is not None:
+                raise error(f'parameters "{body_param[0]}" and "{name}" both take the body; a route has one body')
+            body_param = (name, tp, default is inspect.Parameter.empty)
+            continue
+        else:
+            location = "query"
+        spec, convert = _param_spec(name, location, tp, marker, default, by_name.get(name), error)
+        dependant.params.append(name)
+        if name in seen:
+            if seen[name] != spec:
+                raise error(f'parameter "{name}"{of} is declared differently by the handler or another dependency (give one declaration, or rename one)')
+            continue
+        seen[name] = spec
+        params.append(spec)
+        if convert is not None:
+            converters.append((name, [location, spec.alias], convert))
+    return body_param
+
+
+def _default_dependency_name(fn: Callable[..., Any]) -> str:
+    return str(getattr(fn, "__qualname__", None) or type(fn).__qualname__)
+
+
+def _dependency(
+    marker: DependsMarker,
+    annotation: Any,
+    by_name: dict[str, PathParam],
+    path: str,
+    error: _RouteError,
+    params: list[ParamSpec],
+    converters: list[tuple[str, list[str], Converter]],
+    seen: dict[str, ParamSpec],
+) -> Dependant:
+    """The plan of one ``Depends(...)``, its own parameters merged into
+    ``params``."""
+    if not isinstance(marker, DependsMarker):
+        raise error(f"dependencies must be Depends(...), not {marker!r}")
+    call = marker.dependency
+    if call is None:
+        if annotation is None or annotation is Any or not callable(annotation):
+            raise error("Depends() without a dependency needs a class annotation to call")
+        call = annotation
+    dependant = Dependant(call, use_cache=marker.use_cache, kind=kind_of(call))
+    arguments = _dependency_arguments(call, error)
+    _plan_arguments(arguments, by_name, path, error, params, converters, seen, dependant, call)
+    return dependant
+
+
+def _dependency_arguments(call: Callable[..., Any], error: _RouteError) -> dict[str, tuple[Any, Any]]:
+    """A dependency's arguments: name -> (annotation, default)."""
+    try:
+        signature = inspect.signature(call)
+    except (TypeError, ValueError):
+        return {}
+    parameters = [p for p in signature.parameters.values() if p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)]
+    if not parameters:
+        return {}
+    for param in parameters:
+        if param.kind is inspect.Parameter.POSITIONAL_ONLY:
+            raise error(f'dependency {_default_dependency_name(call)}: parameter "{param.name}" is positional-only; dependency parameters are passed by name')
+    target: Any = call.__init__ if isinstance(call, type) else _annotated_function(call)  # type: ignore[misc]
+    try:
+        hints = typing.get_type_hints(target, include_extras=True)
+    except Exception as exc:
+        raise error(f"cannot resolve the annotations of dependency {_default_dependency_name(call)}: {exc}") from None
+    arguments: dict[str, tuple[Any, Any]] = {}
+    for param in parameters:
+        tp = hints.get(param.name, Any)
+        if param.annotation is inspect.Parameter.empty and param.default not in (inspect.Parameter.empty, None) and not isinstance(param.default, (Param, DependsMarker)):
+            if type(param.default) in (bool, int, float, str):
+                tp = type(param.default)
+        arguments[param.name] = (tp, param.default)
+    return arguments
 
 
 def _arguments(handler: Handler, error: _RouteError) -> dict[str, tuple[Any, Any]]:
@@ -647,9 +768,10 @@ def _endpoint(
     body_name: str | None,
     build: Callable[[Any], Any] | None,
     body_required: bool,
+    solver: tuple[Dependant, list[Dependant]] | None = None,
 ) -> Handler:
     """The callable the engine calls with ``(request, **params)``."""
-    if not converters and body_name is None:
+    if not converters and body_name is None and solver is None:
         return handler
     failures = _body_exceptions()
     conversions = tuple(converters)
@@ -678,7 +800,43 @@ def _endpoint(
                     details.extend(_body_errors(exc))
         return details
 
-    if not conversions and build is not None:
+    if solver is not None and (is_async or not all_sync(*solver)):
+        root, extra = solver
+
+        async def endpoint(request: dict[str, Any], **kwargs: Any) -> Any:
+            details = prepare(request, kwargs)
+            if details:
+                return validation_error(details)
+            solved = await solve(root, extra, request, kwargs, BackgroundTasks)
+            try:
+                result = handler(request, **solved.kwargs)
+                if inspect.isawaitable(result):
+                    result = await result
+            except BaseException as exc:
+                if solved.stack is not None:
+                    await solved.stack.__aexit__(type(exc), exc, exc.__traceback__)
+                raise
+            if solved.stack is not None or solved.background is not None:
+                after_response(functools.partial(_after, solved))
+            return result
+    elif solver is not None:  # every dependency sync, and the handler: a sync endpoint
+        root, extra = solver
+
+        def endpoint(request: dict[str, Any], **kwargs: Any) -> Any:  # type: ignore[misc]
+            details = prepare(request, kwargs)
+            if details:
+                return validation_error(details)
+            solved = solve_sync(root, extra, request, kwargs, BackgroundTasks)
+            try:
+                result = handler(request, **solved.kwargs)
+            except BaseException as exc:
+                if solved.stack is not None:
+                    solved.stack.__exit__(type(exc), exc, exc.__traceback__)
+                raise
+            if solved.stack is not None or solved.background is not None:
+                after_response(functools.partial(_after_sync, solved))
+            return result
+    elif not conversions and build is not None:
         # The common case, a body model and nothing else: the shortest path.
         name = body_name
         if is_async:
@@ -718,4 +876,25 @@ def _endpoint(
             setattr(endpoint, attr, value)
     endpoint.__wrapped__ = handler  # type: ignore[attr-defined]
     return endpoint
+
+
+async def _after_sync(solved: Any) -> None:
+    """_after for solve_sync: the cleanup of sync generators."""
+    try:
+        if solved.background is not None:
+            await solved.background()
+    finally:
+        if solved.stack is not None:
+            solved.stack.close()
+
+
+async def _after(solved: Any) -> None:
+    """After the response: the background tasks, then the yield
+    dependencies' cleanup."""
+    try:
+        if solved.background is not None:
+            await solved.background()
+    finally:
+        if solved.stack is not None:
+            await solved.stack.aclose()
 
