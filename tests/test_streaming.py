@@ -595,3 +595,10 @@ def test_background_runs_after_the_stream(serve: Serve) -> None:
     assert httpx.get(f"http://127.0.0.1:{server.port}/s").content == b"ab"
     assert ran.wait(10)
     assert order == ["last chunk", "background"]
+
+
+def test_request_object_has_is_disconnected() -> None:
+    from databridge import Request
+
+    request = Request({"method": "GET"})
+    assert asyncio.run(request.is_disconnected()) is False
