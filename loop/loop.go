@@ -106,6 +106,23 @@ func (l *Loop) Call(h *pybridge.Handler, request []byte, kwargs bool) *wire.Repl
 	return resp
 }
 
+// wait runs submit with a new slot and blocks until that slot is
+// answered: a streamed reply's chunks (pybridge.Stream.Next).
+func (l *Loop) wait(submit func(slot int64) error) *wire.Reply {
+	w := waiterPool.Get().(*waiter)
+	slot := l.slots.add(w)
+	if err := submit(slot); err != nil {
+		l.slots.take(slot)
+		waiterPool.Put(w)
+		return nil
+	}
+	<-w.done
+	resp := w.response
+	w.response = nil
+	waiterPool.Put(w)
+	return resp
+}
+
 // Deliver queues the resolution of an asyncio future (owned by the queue
 // from now on) with a wire-encoded value, for the in-process test client.
 func (l *Loop) Deliver(future pybridge.Object, value []byte) error {
@@ -149,6 +166,9 @@ func (l *Loop) complete() {
 		}
 		n := 0
 		l.queue.TakeDone().Each(func(slot int64, resp *wire.Reply) {
+			if st, ok := resp.Stream.(*pybridge.Stream); ok {
+				st.Bind(l.wait)
+			}
 			w := l.slots.take(slot)
 			w.response = resp
 			w.done <- struct{}{}

@@ -30,6 +30,9 @@ typedef struct {
     size_t body_len;
     PyObject *task;   /* new reference: an unfinished asyncio task, or NULL */
     db_buf buf;
+    /* stream.c: the reply is streamed; Go owns the stream from the reply on
+     * and ends it with a DB_STREAM_CLOSE message. NULL for whole bodies. */
+    struct db_stream *stream;
 } db_result;
 
 /* queue.c: the hand-off between request goroutines and the GIL thread. */
@@ -57,7 +60,22 @@ typedef struct db_call {
     db_result result;
     char *req;
     size_t req_len;
+    /* DB_MSG_CHUNK: the stream and what to do with it (DB_STREAM_*). */
+    struct db_stream *stream;
+    int stream_op;
 } db_call;
+
+/* What a DB_MSG_CHUNK message asks (stream.c). */
+enum {
+    DB_STREAM_NEXT = 1,         /* the next chunk, answered on the call's slot */
+    DB_STREAM_CLOSE = 2,        /* stop the iterator (if not finished) and free the stream; no answer */
+    DB_STREAM_DISCONNECTED = 3, /* the client is gone: is_disconnected() turns true, a pending
+                                 * __anext__ task is cancelled; no answer */
+};
+/* The status of a DB_STREAM_NEXT answer. */
+#define DB_CHUNK_DATA 200  /* body is the chunk */
+#define DB_CHUNK_END 204   /* the iterator is exhausted */
+#define DB_CHUNK_ERROR 500 /* the iterator raised (logged): cut the response */
 
 /* The name of the capsules that carry a queue to databridge._core.drain. */
 #define DB_QUEUE_CAPSULE "databridge.queue"
@@ -79,6 +97,16 @@ db_call *db_take_done(db_queue *q);
 void db_free_calls(db_call *list);
 PyObject *db_drain(db_queue *q);
 extern PyMethodDef db_task_done_def;
+db_call *db_submit_stream(db_queue *q, struct db_stream *stream, int op, int64_t slot);
+void db_publish_one(db_call *c);
+
+/* stream.c: streamed responses. */
+typedef struct db_stream db_stream;
+db_stream *db_stream_new(PyObject *content, PyObject *route);
+/* The GIL thread, for a DB_MSG_CHUNK message: returns 1 when c is answered
+ * now (to publish), 0 when a task answers it later or it needs no answer
+ * (then it was freed). */
+int db_stream_message(db_call *c, PyObject *loop);
 
 /* decode.c: the wire format (see package wire) to Python objects. */
 int db_set_keys(const char **keys, const int *lens, int n);
@@ -111,6 +139,7 @@ int db_resolve(PyObject *future, const char *data, size_t len);
 extern PyObject *db_jsonable;
 void db_result_reset(db_result *out);
 int db_convert(PyObject *value, db_result *out);
+int db_convert_route(PyObject *value, db_result *out, PyObject *route); /* db_convert, naming the route in a stream's logs */
 void db_internal_error(db_result *out, const char *kind, PyObject *route);
 void db_handler_raised(db_result *out, PyObject *route);
 

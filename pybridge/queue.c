@@ -141,7 +141,7 @@ static db_call *new_call(db_queue *q, db_msg_kind kind, const char *data, size_t
     c->queue = q;
     c->req = (char *)(c + 1);
     c->req_len = len;
-    memcpy(c->req, data, len);
+    if (len) memcpy(c->req, data, len);
     return c;
 }
 
@@ -313,6 +313,18 @@ int db_deliver(db_queue *q, PyObject *future, const char *value, size_t len) {
     return 0;
 }
 
+/* Any thread, no GIL: queues a DB_MSG_CHUNK message for a stream (Go owns
+ * it: see stream.c). slot is answered for DB_STREAM_NEXT only. */
+db_call *db_submit_stream(db_queue *q, struct db_stream *stream, int op, int64_t slot) {
+    db_call *c = new_call(q, DB_MSG_CHUNK, NULL, 0);
+    if (c == NULL) return NULL;
+    c->stream = stream;
+    c->stream_op = op;
+    c->slot = slot;
+    push_in(q, c);
+    return c;
+}
+
 /* Any thread, no GIL: the calls whose results are ready, oldest first. */
 db_call *db_take_done(db_queue *q) {
     pthread_mutex_lock(&q->mu);
@@ -358,6 +370,13 @@ static PyObject *task_done(PyObject *self, PyObject *task) {
 
 PyMethodDef db_task_done_def = {"_task_done", task_done, METH_O, NULL};
 
+/* The GIL thread: publishes one finished call (a stream chunk whose task
+ * finished). */
+void db_publish_one(db_call *c) {
+    c->next = NULL;
+    publish(c->queue, c, c);
+}
+
 /* The GIL thread, from the event loop when wake_fd is readable: runs one
  * batch. Order matters (ENGINE-NOTES: re-arming before the read lost
  * wake-ups): clear the fd, take the batch, and go back to sleeping only
@@ -385,6 +404,14 @@ PyObject *db_drain(db_queue *q) {
             continue;
         case DB_MSG_CALL:
             break;
+        case DB_MSG_CHUNK:
+            if (db_stream_message(c, q->loop)) {
+                fatal = c->result.fatal;
+                if (done_tail) done_tail->next = c;
+                else done_head = c;
+                done_tail = c;
+            }
+            continue;
         default: /* not sent yet by any Go code */
             db_free_calls(c);
             continue;

@@ -91,10 +91,13 @@ func (q *Queue) Deliver(future Object, value []byte) error {
 }
 
 // Done is a list of finished calls, oldest first.
-type Done struct{ c *C.db_call }
+type Done struct {
+	c *C.db_call
+	q *Queue
+}
 
 // TakeDone removes and returns the finished calls.
-func (q *Queue) TakeDone() Done { return Done{C.db_take_done(q.q)} }
+func (q *Queue) TakeDone() Done { return Done{C.db_take_done(q.q), q} }
 
 // zeroCopyBody is the body size from which a response is written straight
 // from the C buffer, which is freed once it is written (Response.Release),
@@ -109,10 +112,23 @@ func (d Done) Each(f func(slot int64, resp *wire.Reply)) {
 	for c := d.c; c != nil; {
 		next := c.next
 		c.next = nil
+		var stream *Stream
+		if c.result.stream != nil { // owned by Go from here
+			stream = &Stream{q: d.q, s: c.result.stream}
+			c.result.stream = nil
+		}
 		if c.result.body_len >= zeroCopyBody {
-			f(int64(c.slot), handOver(c))
+			resp := handOver(c)
+			if stream != nil {
+				resp.Stream = stream
+			}
+			f(int64(c.slot), resp)
 		} else {
-			f(int64(c.slot), response(&c.result, true))
+			resp := response(&c.result, true)
+			if stream != nil {
+				resp.Stream = stream
+			}
+			f(int64(c.slot), resp)
 			if last == nil {
 				free = c
 			} else {

@@ -52,6 +52,7 @@ void db_result_reset(db_result *out) {
     out->body_len = 0;
     out->task = NULL;
     out->buf.len = 0;
+    out->stream = NULL;
 }
 
 static int put_u32(db_buf *b, uint32_t v) {
@@ -237,6 +238,41 @@ static int only_response_keys(PyObject *d) {
     return 1;
 }
 
+/* A streamed reply: the status and headers now, then a stream over content
+ * (made last, so that nothing can fail after it exists). No default
+ * content-type, as Starlette's StreamingResponse. */
+static int emit_stream(db_result *out, int status, PyObject *content, PyObject *headers, PyObject *media_type,
+                       PyObject *route) {
+    if (emit(out, status, NULL, headers, media_type) < 0) return -1;
+    out->stream = db_stream_new(content, route);
+    return out->stream ? 0 : -1;
+}
+
+/* 1 when v is a StreamingResponse (its class sets _databridge_stream). */
+static int is_streaming_response(PyObject *v) {
+    static PyObject *s_flag;
+    if (s_flag == NULL && (s_flag = intern("_databridge_stream")) == NULL) return -1;
+    PyObject *flag = PyObject_GetAttr((PyObject *)Py_TYPE(v), s_flag);
+    if (flag == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError)) return -1;
+        PyErr_Clear();
+        return 0;
+    }
+    int r = PyObject_IsTrue(flag);
+    Py_DECREF(flag);
+    return r;
+}
+
+/* The route label of the call being converted, for a stream's logs. */
+static PyObject *convert_route;
+
+int db_convert_route(PyObject *v, db_result *out, PyObject *route) {
+    convert_route = route;
+    int rc = db_convert(v, out);
+    convert_route = NULL;
+    return rc;
+}
+
 /* Response.background, when set, runs after the response is sent: the
  * response's _schedule_background starts it as a task (background.py). A
  * failure there is reported, not turned into a 500: the response is made. */
@@ -309,6 +345,29 @@ done:
 int db_convert(PyObject *v, db_result *out) {
     int status;
     if (v == Py_None) return emit(out, 204, NULL, NULL, NULL);
+    /* Streams: a generator or async generator returned as the whole value,
+     * or a StreamingResponse (a Response subclass). */
+    if (PyGen_Check(v) || PyAsyncGen_CheckExact(v)) return emit_stream(out, 200, v, NULL, NULL, convert_route);
+    if (response_class != NULL && Py_TYPE(v) != (PyTypeObject *)response_class &&
+        PyObject_TypeCheck(v, (PyTypeObject *)response_class)) {
+        int streaming = is_streaming_response(v);
+        if (streaming < 0) return -1;
+        if (streaming) {
+            PyObject *st = PyObject_GetAttr(v, s_status);
+            if (st == NULL) return -1;
+            int rc = get_status(st, &status);
+            Py_DECREF(st);
+            if (rc < 0) return -1;
+            PyObject *body = PyObject_GetAttr(v, s_body);
+            PyObject *headers = body ? PyObject_GetAttr(v, s_headers) : NULL;
+            PyObject *media = headers ? PyObject_GetAttr(v, s_media_type) : NULL;
+            rc = media ? emit_stream(out, status, body, headers, media, convert_route) : -1;
+            Py_XDECREF(body);
+            Py_XDECREF(headers);
+            Py_XDECREF(media);
+            return rc;
+        }
+    }
     if (PyDict_Check(v)) {
         PyObject *st = PyDict_GetItemWithError(v, s_status);
         if (st == NULL && PyErr_Occurred()) return -1;

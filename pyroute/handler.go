@@ -158,6 +158,13 @@ func (rt *Route) Serve(w server.ResponseWriter, req *server.Request) {
 		}
 		h.Add(kv[0], kv[1])
 	}
+	if reply.Stream != nil {
+		if reply.Release != nil {
+			reply.Release()
+		}
+		streamBody(w, req, reply.Status, reply.Stream)
+		return
+	}
 	if isFile {
 		if reply.Release != nil {
 			reply.Release()

@@ -51,6 +51,10 @@ type conn struct {
 	remote     string
 	local      string
 	nreq       int
+
+	watching  bool          // a streamed response's read-ahead runs (http1_watch.go)
+	watchGone atomic.Bool   // the read-ahead found the client gone
+	watchDone chan struct{} // the read-ahead ended
 }
 
 // maxIdleBuffer bounds each buffer an idle connection keeps: a large
@@ -204,6 +208,7 @@ func (c *conn) serveOne() bool {
 			}
 		}
 		c.runHandler()
+		c.stopWatch()
 		if c.hijacked {
 			return false
 		}

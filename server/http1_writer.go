@@ -138,7 +138,11 @@ func (w *h1Writer) Flush() error {
 		w.c.wbuf = hb
 		w.buf = w.buf[:0]
 		w.sent = true
-		return w.write(hb)
+		if err := w.write(hb); err != nil {
+			return err
+		}
+		w.c.startWatch()
+		return nil
 	}
 	return w.flushChunk()
 }

@@ -136,4 +136,26 @@ type Reply struct {
 	// Release, when set, is called once the reply has been written or
 	// dropped: Body may point into memory that it frees.
 	Release func()
+	// Stream, when set, makes the reply streamed: Status and Header are
+	// the head, Body is empty, and the chunks come from Stream. Whoever
+	// takes the reply must call Stream.Close exactly once.
+	Stream Stream
+}
+
+// Stream is the body of a streamed reply, produced by a Python iterator
+// one chunk at a time.
+type Stream interface {
+	// Next blocks until the next chunk is ready: a Reply whose Body is the
+	// chunk (call its Release once written), nil at the end, or an error
+	// when the iterator raised (it is logged) or the stream was cancelled.
+	// The iterator is advanced only when Next is called: one chunk in
+	// flight at most.
+	Next() (*Reply, error)
+	// Disconnected tells the iterator the client is gone (a pending async
+	// step is cancelled). It may run concurrently with Next, never after
+	// Close.
+	Disconnected()
+	// Close stops an unfinished iterator (close()/aclose(): GeneratorExit
+	// in a generator) and releases it. Not concurrently with Next.
+	Close()
 }

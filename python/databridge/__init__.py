@@ -49,7 +49,11 @@ _PUBLIC = {
     "Server": ".server",
     "StartupError": ".server",
     "State": ".requests",
+    "ServerSentEvent": ".streaming",
     "StaticFiles": ".staticfiles",
+    "StreamingResponse": ".streaming",
+    "EventSourceResponse": ".streaming",
+    "is_disconnected": ".streaming",
     "inline": "._runtime",
 }
 
@@ -58,6 +62,7 @@ __all__ = [
     "JSONResponse", "MutableHeaders", "Path", "PlainTextResponse", "Query", "RedirectResponse", "Request",
     "RequestValidationError", "RequestValidator", "Response", "Route", "Router", "Server", "StartupError", "State",
     "StaticFiles", "__version__", "inline",
+    "StreamingResponse", "EventSourceResponse", "ServerSentEvent", "is_disconnected",
 ]
 
 if TYPE_CHECKING:
@@ -80,6 +85,7 @@ if TYPE_CHECKING:
     from .routing import Route, Router
     from .server import Server, StartupError
     from .staticfiles import StaticFiles
+    from .streaming import EventSourceResponse, ServerSentEvent, StreamingResponse, is_disconnected
 
 _logger = logging.getLogger("databridge")
 

@@ -196,6 +196,13 @@ class Request(Mapping[str, Any]):
     async def json(self) -> Any:
         return self.scope["body"]
 
+    async def is_disconnected(self) -> bool:
+        """:func:`databridge.is_disconnected`: True once the client of the
+        response being streamed is gone (call it from the generator)."""
+        from .streaming import is_disconnected
+
+        return await is_disconnected(self)
+
     def __repr__(self) -> str:
         return f"<Request {self.scope.get('method')} {self.scope.get('url')}>"
 
