@@ -1,5 +1,6 @@
-"""Lifespan, a pool made at startup, Python middleware, Depends, exception
-handlers and a background task: the FastAPI-style features together.
+"""Lifespan, a pool made at startup, Python middleware, CORS (native, in
+Go), Depends, exception handlers and a background task: the FastAPI-style
+features together.
 
     python -m databridge run examples.app_full
     curl -i localhost:8000/notes -H 'x-user: ann'                     # x-process-time from the middleware
@@ -7,6 +8,8 @@ handlers and a background task: the FastAPI-style features together.
          -H 'content-type: application/json' -d '{"text": "hi"}'       # 201; the audit log runs after
     curl -i localhost:8000/notes                                         # 401: no x-user
     curl -i localhost:8000/nowhere                                       # 404 made in Go, seen by the middleware
+    curl -i -X OPTIONS localhost:8000/notes -H 'origin: https://notes.example' \
+         -H 'access-control-request-method: POST'                          # CORS preflight, answered in Go
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from databridge import (
     RequestValidationError,
     Response,
 )
+from databridge.middleware import CORSMiddleware
 
 logger = logging.getLogger("examples.app_full")
 
@@ -66,6 +70,9 @@ async def lifespan(app: App) -> AsyncIterator[None]:
 
 
 app = App(title="Notes", version="1.0", lifespan=lifespan)
+app.add_middleware(
+    CORSMiddleware, allow_origins=["https://notes.example"], allow_methods=["GET", "POST"], allow_headers=["x-user"]
+)
 
 
 @app.middleware("http")

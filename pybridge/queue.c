@@ -406,7 +406,6 @@ PyObject *db_drain(db_queue *q) {
             break;
         case DB_MSG_CHUNK:
             if (db_stream_message(c, q->loop)) {
-                fatal = c->result.fatal;
                 if (done_tail) done_tail->next = c;
                 else done_head = c;
                 done_tail = c;

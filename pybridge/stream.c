@@ -145,9 +145,7 @@ static PyObject *chunk_done(PyObject *self, PyObject *task) {
     c->stream->task = NULL;
     answer(c, item);
     Py_CLEAR(c->task);
-    int fatal = c->result.fatal;
     db_publish_one(c);
-    if (fatal) return NULL;
     Py_RETURN_NONE;
 }
 

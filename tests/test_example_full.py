@@ -43,5 +43,15 @@ def test_notes_served(start_live: Callable[..., LiveServer]) -> None:
     created = requests.post(live.url + "/notes", json={"text": "hi"}, headers={"x-user": "bob"}, timeout=TIMEOUT)
     assert created.status_code == 201
     assert requests.get(live.url + "/nowhere", timeout=TIMEOUT).headers["x-process-time"].endswith("ms")
+    # The CORS preflight is answered in Go, before the Python middleware.
+    preflight = requests.options(live.url + "/notes", timeout=TIMEOUT, headers={
+        "origin": "https://notes.example", "access-control-request-method": "POST",
+        "access-control-request-headers": "x-user"})
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "https://notes.example"
+    assert "x-process-time" not in preflight.headers
+    simple = requests.get(live.url + "/notes", headers={"x-user": "bob", "origin": "https://notes.example"},
+                          timeout=TIMEOUT)
+    assert simple.headers["access-control-allow-origin"] == "https://notes.example"
     assert live.stop(signal.SIGTERM) == 0
     assert "Traceback" not in live.stderr()

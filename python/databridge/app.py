@@ -56,8 +56,17 @@ class App(Router):
         on_shutdown: Sequence[Callable[[], Any]] | None = None,
         exception_handlers: Mapping[ExceptionKey, Callable[..., Any]] | None = None,
         dependencies: Sequence[Any] | None = None,
+        thread_pool_size: int | None = None,
     ) -> None:
         super().__init__(dependencies=dependencies)
+        if thread_pool_size is not None and (
+            isinstance(thread_pool_size, bool) or not isinstance(thread_pool_size, int) or thread_pool_size < 0
+        ):
+            raise ValueError(f"databridge: App(thread_pool_size={thread_pool_size!r}) must be an int >= 0")
+        #: Handler threads for sync (``def``) handlers when served (None: the
+        #: server's default, 40); a ``Server(thread_pool_size=...)`` or the
+        #: ``--thread-pool-size`` flag wins over it.
+        self.thread_pool_size = thread_pool_size
         if lifespan is not None and not callable(lifespan):
             raise TypeError("databridge: App(lifespan=...) must be a function of the app returning an async context manager")
         #: Attributes for the app's own use (Starlette's ``app.state``): a

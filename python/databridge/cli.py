@@ -124,10 +124,10 @@ def _add_server_flags(run: argparse.ArgumentParser) -> None:
         "--thread-pool-size",
         dest="thread_pool_size",
         type=_positive(int, zero_ok=True),
-        default=40,
+        default=None,
         metavar="N",
         help="threads that run sync (def) handlers, so one blocking delays no other request; "
-        "0: every handler on the event loop thread (default: %(default)s)",
+        "0: every handler on the event loop thread (default: App(thread_pool_size=...), else 40)",
     )
     tls = run.add_argument_group("TLS and HTTP/2")
     tls.add_argument("--ssl-certfile", metavar="FILE", help="PEM certificate chain: serve HTTPS (TLS 1.2+)")

@@ -75,7 +75,7 @@ class Server:
         ssl_keyfile_password: str | None = None,
         ssl_ca_certs: str | None = None,
         http2: bool = True,
-        thread_pool_size: int = DEFAULT_THREAD_POOL_SIZE,
+        thread_pool_size: int | None = None,
         **settings: float,
     ) -> None:
         production = {k: settings.pop(k) for k in list(settings) if k in _PRODUCTION}  # _production.py
@@ -94,6 +94,10 @@ class Server:
             if value < 0 or (value == 0 and setting.name != "max_requests_per_connection"):
                 raise ValueError(f"databridge: {setting.name} must be positive, not {value!r}")
             values[setting.name] = setting.kind(value)
+        if thread_pool_size is None:  # the app's, else the default
+            thread_pool_size = getattr(app, "thread_pool_size", None)
+            if thread_pool_size is None:
+                thread_pool_size = DEFAULT_THREAD_POOL_SIZE
         if isinstance(thread_pool_size, bool) or not isinstance(thread_pool_size, int):
             raise TypeError(f"databridge: thread_pool_size must be an int, not {type(thread_pool_size).__name__}")
         if not 0 <= thread_pool_size <= 10_000:
