@@ -11,3 +11,5 @@ require (
 )
 
 require golang.org/x/net v0.62.0
+
+require github.com/gorilla/websocket v1.5.3

@@ -144,6 +144,77 @@ static PyObject *m_inject(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* WebSockets (ws.go, wsroute): a route, and the session methods Python's
+ * WebSocket calls with a session handle. None of them blocks. */
+static PyObject *m_add_websocket(PyObject *self, PyObject *args) {
+    long long h;
+    const char *path, *name, *opts = NULL;
+    Py_ssize_t plen, nlen, olen = 0;
+    PyObject *entry;
+    if (!PyArg_ParseTuple(args, "Ls#Os#|z#:add_websocket", &h, &path, &plen, &entry, &name, &nlen, &opts, &olen))
+        return NULL;
+    if (!PyCallable_Check(entry)) {
+        PyErr_SetString(PyExc_TypeError, "entry must be callable");
+        return NULL;
+    }
+    if (dbAddWebSocket(h, (char *)path, plen, entry, (char *)name, nlen, (char *)opts, olen) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *m_ws_accept(PyObject *self, PyObject *args) {
+    long long h;
+    const char *sub = NULL;
+    Py_ssize_t slen = 0;
+    PyObject *headers, *future;
+    if (!PyArg_ParseTuple(args, "Lz#OO:ws_accept", &h, &sub, &slen, &headers, &future)) return NULL;
+    if (dbWsAccept(h, (char *)sub, slen, headers, future) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+/* ws_receive(handle, future or None): the next message tuple, or None when
+ * future was registered to get it. */
+static PyObject *m_ws_receive(PyObject *self, PyObject *args) {
+    long long h;
+    PyObject *future, *out = NULL;
+    if (!PyArg_ParseTuple(args, "LO:ws_receive", &h, &future)) return NULL;
+    if (dbWsReceive(h, future == Py_None ? NULL : future, &out) < 0) return NULL;
+    if (out == NULL) Py_RETURN_NONE;
+    return out;
+}
+
+/* ws_send(handle, kind, str or bytes, future or None): 0 queued, -1 full
+ * (future registered when given), else the close code. */
+static PyObject *m_ws_send(PyObject *self, PyObject *args) {
+    long long h;
+    int kind, rc = 0;
+    PyObject *data, *future;
+    if (!PyArg_ParseTuple(args, "LiOO:ws_send", &h, &kind, &data, &future)) return NULL;
+    const char *p;
+    Py_ssize_t n;
+    if (PyUnicode_Check(data)) {
+        p = PyUnicode_AsUTF8AndSize(data, &n);
+        if (p == NULL) return NULL;
+    } else if (PyBytes_Check(data)) {
+        p = PyBytes_AS_STRING(data);
+        n = PyBytes_GET_SIZE(data);
+    } else {
+        PyErr_SetString(PyExc_TypeError, "data must be str or bytes");
+        return NULL;
+    }
+    if (dbWsSend(h, kind, (char *)p, n, future == Py_None ? NULL : future, &rc) < 0) return NULL;
+    return PyLong_FromLong(rc);
+}
+
+static PyObject *m_ws_close(PyObject *self, PyObject *args) {
+    long long h;
+    int code;
+    const char *reason;
+    Py_ssize_t rlen;
+    if (!PyArg_ParseTuple(args, "Lis#:ws_close", &h, &code, &reason, &rlen)) return NULL;
+    if (dbWsClose(h, code, (char *)reason, rlen) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"configure", (PyCFunction)(void (*)(void))m_configure, METH_VARARGS | METH_KEYWORDS, NULL},
     {"canonical_path", m_canonical_path, METH_VARARGS, NULL},
@@ -159,6 +230,11 @@ static PyMethodDef methods[] = {
     {"shutdown", m_shutdown, METH_VARARGS, NULL},
     {"stopped", m_stopped, METH_O, NULL},
     {"inject", m_inject, METH_VARARGS, NULL},
+    {"add_websocket", m_add_websocket, METH_VARARGS, NULL},
+    {"ws_accept", m_ws_accept, METH_VARARGS, NULL},
+    {"ws_receive", m_ws_receive, METH_VARARGS, NULL},
+    {"ws_send", m_ws_send, METH_VARARGS, NULL},
+    {"ws_close", m_ws_close, METH_VARARGS, NULL},
     {NULL, NULL, 0, NULL},
 };
 

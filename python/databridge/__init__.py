@@ -22,10 +22,11 @@ from .params import Header, Path, Query, RequestValidator
 from .responses import Response, jsonable
 from .routing import Route, Router
 from .server import Server
+from .websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 __all__ = [
     "App", "HTTPError", "Header", "Path", "Query", "RequestValidator", "Response", "Route", "Router", "Server",
-    "__version__",
+    "WebSocket", "WebSocketDisconnect", "WebSocketState", "__version__",
 ]
 
 _logger = logging.getLogger("databridge")
