@@ -331,3 +331,29 @@ def test_websocket_route_validation() -> None:
         app.websocket("/x")(lambda ws: None)  # type: ignore[arg-type, return-value]
     with pytest.raises(TypeError):
         app.websocket("/x", bogus=1)
+
+
+def test_testclient_websocket_connect() -> None:
+    from databridge.testing import TestClient
+
+    with TestClient(make_app()) as client:
+        with client.websocket_connect("/echo") as ws:
+            ws.send_text("hi")
+            assert ws.receive_text() == "hi"
+            ws.send_bytes(b"\x00")
+            assert ws.receive_bytes() == b"\x00"
+        with client.websocket_connect("/json") as ws:
+            ws.send_json({"a": 1})
+            assert ws.receive_json() == {"got": {"a": 1}}
+        with client.websocket_connect("/rooms/red/3?q=k") as ws:
+            assert ws.receive_json()["q"] == "k"
+        with client.websocket_connect("/server-closes") as ws:
+            with pytest.raises(WebSocketDisconnect) as info:
+                ws.receive_text()
+            assert info.value.code == 4002
+        with client.websocket_connect("/proto", subprotocols=["chat.v2"]) as ws:
+            assert ws.accepted_subprotocol == "chat.v2"
+        with pytest.raises(WebSocketDisconnect):
+            with client.websocket_connect("/reject"):
+                pass
+        assert client.get("/echo").status_code == 426
