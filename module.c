@@ -6,6 +6,7 @@
 #include <Python.h>
 #include "_cgo_export.h"
 #include "pybridge/pybridge.h"
+#include "pybridge/ws.h"
 
 static PyObject *m_configure(PyObject *self, PyObject *args, PyObject *kw) {
     static char *kwlist[] = {"response_class", "http_error_class", "report", "jsonable", NULL};
@@ -171,48 +172,32 @@ static PyObject *m_ws_accept(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
-/* ws_receive(handle, future or None): the next message tuple, or None when
- * future was registered to get it. */
+/* The session's message queues (pybridge/ws.c): in C, the GIL thread does
+ * not enter Go per message. ws_bind(address) -> capsule, once a session. */
+static PyObject *m_ws_bind(PyObject *self, PyObject *arg) { return db_ws_bind(arg); }
+
+/* ws_receive(capsule, future): the next message tuple, or None when future
+ * was kept to be resolved with it. */
 static PyObject *m_ws_receive(PyObject *self, PyObject *args) {
-    long long h;
-    PyObject *future, *out = NULL;
-    if (!PyArg_ParseTuple(args, "LO:ws_receive", &h, &future)) return NULL;
-    if (dbWsReceive(h, future == Py_None ? NULL : future, &out) < 0) return NULL;
-    if (out == NULL) Py_RETURN_NONE;
-    return out;
+    PyObject *capsule, *future;
+    if (!PyArg_ParseTuple(args, "OO:ws_receive", &capsule, &future)) return NULL;
+    return db_ws_receive(capsule, future);
 }
 
-/* ws_send(handle, kind, str or bytes, future or None): 0 queued, -1 full
- * (future registered when given), else the close code. */
+/* ws_send(capsule, kind, str or bytes, future or None): 0 queued, -1 full
+ * (future kept when given), else the close code. */
 static PyObject *m_ws_send(PyObject *self, PyObject *args) {
-    long long h;
-    int kind, rc = 0;
-    PyObject *data, *future;
-    if (!PyArg_ParseTuple(args, "LiOO:ws_send", &h, &kind, &data, &future)) return NULL;
-    const char *p;
-    Py_ssize_t n;
-    if (PyUnicode_Check(data)) {
-        p = PyUnicode_AsUTF8AndSize(data, &n);
-        if (p == NULL) return NULL;
-    } else if (PyBytes_Check(data)) {
-        p = PyBytes_AS_STRING(data);
-        n = PyBytes_GET_SIZE(data);
-    } else {
-        PyErr_SetString(PyExc_TypeError, "data must be str or bytes");
-        return NULL;
-    }
-    if (dbWsSend(h, kind, (char *)p, n, future == Py_None ? NULL : future, &rc) < 0) return NULL;
-    return PyLong_FromLong(rc);
+    PyObject *capsule, *data, *future;
+    int kind;
+    if (!PyArg_ParseTuple(args, "OiOO:ws_send", &capsule, &kind, &data, &future)) return NULL;
+    return db_ws_send(capsule, kind, data, future);
 }
 
 static PyObject *m_ws_close(PyObject *self, PyObject *args) {
-    long long h;
+    PyObject *capsule, *reason;
     int code;
-    const char *reason;
-    Py_ssize_t rlen;
-    if (!PyArg_ParseTuple(args, "Lis#:ws_close", &h, &code, &reason, &rlen)) return NULL;
-    if (dbWsClose(h, code, (char *)reason, rlen) < 0) return NULL;
-    Py_RETURN_NONE;
+    if (!PyArg_ParseTuple(args, "OiU:ws_close", &capsule, &code, &reason)) return NULL;
+    return db_ws_close(capsule, code, reason);
 }
 
 static PyMethodDef methods[] = {
@@ -232,6 +217,7 @@ static PyMethodDef methods[] = {
     {"inject", m_inject, METH_VARARGS, NULL},
     {"add_websocket", m_add_websocket, METH_VARARGS, NULL},
     {"ws_accept", m_ws_accept, METH_VARARGS, NULL},
+    {"ws_bind", m_ws_bind, METH_O, NULL},
     {"ws_receive", m_ws_receive, METH_VARARGS, NULL},
     {"ws_send", m_ws_send, METH_VARARGS, NULL},
     {"ws_close", m_ws_close, METH_VARARGS, NULL},

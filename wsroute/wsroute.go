@@ -26,11 +26,14 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/gorilla/websocket"
 
@@ -189,10 +192,16 @@ func (rt *Route) Serve(w server.ResponseWriter, r *server.Request) {
 	if err != nil {
 		return
 	}
-	s := newSession(rt, conn, br, hreq)
+	s, err := newSession(rt, conn, br, hreq)
+	if err != nil {
+		server.Logf("websocket %s: %v", r.Path, err)
+		conn.Close()
+		return
+	}
+	defer s.finish()
 	h := rt.NewHandle(s)
 	defer rt.DeleteHandle(h)
-	payload := encodePayload(h, r, offered)
+	payload := encodePayload(h, s.q.Addr(), r, offered)
 
 	pyDone := make(chan struct{})
 	go func() {
@@ -215,13 +224,14 @@ func httpRequest(r *server.Request) *http.Request {
 	}
 }
 
-// encodePayload is the endpoint's argument: [handle, path, raw query,
+// encodePayload is the endpoint's argument: [handle, queues address, path, raw query,
 // [[name, value], ...], [path value, ...], [subprotocol, ...], client
 // address, scheme].
-func encodePayload(h int64, r *server.Request, offered []string) []byte {
+func encodePayload(h, addr int64, r *server.Request, offered []string) []byte {
 	var e wire.Encoder
-	e.List(8)
+	e.List(9)
 	e.Int(h)
+	e.Int(addr)
 	e.Str(r.Path)
 	e.Str(r.RawQuery)
 	fields := r.Header.Fields()
@@ -248,18 +258,6 @@ func encodePayload(h int64, r *server.Request, offered []string) []byte {
 	return e.Buf
 }
 
-type message struct {
-	kind int
-	data []byte
-}
-
-type frame struct {
-	kind   int // KindText, KindBytes, or -1: close
-	data   []byte
-	code   int
-	reason string
-}
-
 type acceptReq struct {
 	subprotocol string
 	header      [][2]string
@@ -273,32 +271,80 @@ type Session struct {
 	br   *bufio.Reader
 	req  *http.Request
 	ws   *websocket.Conn
+	q    *pybridge.WS // the message queues Python uses (pybridge/ws.c)
 
 	acceptCh chan acceptReq
-	out      chan frame
-	space    chan struct{} // the reader may read again
+	outSig   chan struct{} // frames queued for a sleeping writer
+	spaceSig chan struct{} // the held-back reader may read again
 	dead     chan struct{} // closed when the connection is finished with
+	files    []*os.File
 
 	mu         sync.Mutex
-	accepted   bool
-	acceptSent bool          // Accept was called
-	in         []message     // read, waiting for Python
-	recvWait   pybridge.Object // a future waiting for the next message
-	sendWait   pybridge.Object // a future waiting for room in out
-	closeCode  int             // non-zero once the connection cannot carry messages
+	acceptSent bool
+	closeCode  int
 	closeWhy   string
-	closeSent  bool // our close frame is queued or sent
-	closeQueue bool // Python called Close
+	closeSent  bool // our close frame is sent (or the peer's answered)
 	deadOnce   sync.Once
 }
 
-func newSession(rt *Route, conn net.Conn, br *bufio.Reader, req *http.Request) *Session {
-	return &Session{
-		rt: rt, conn: conn, br: br, req: req,
+func newSession(rt *Route, conn net.Conn, br *bufio.Reader, req *http.Request) (*Session, error) {
+	q, err := pybridge.NewWS(rt.Opts.RecvQueue, rt.Opts.SendQueue)
+	if err != nil {
+		return nil, err
+	}
+	s := &Session{
+		rt: rt, conn: conn, br: br, req: req, q: q,
 		acceptCh: make(chan acceptReq, 1),
-		out:      make(chan frame, rt.Opts.SendQueue),
-		space:    make(chan struct{}, 1),
+		outSig:   make(chan struct{}, 1),
+		spaceSig: make(chan struct{}, 1),
 		dead:     make(chan struct{}),
+	}
+	for _, p := range []struct {
+		fd int
+		ch chan struct{}
+	}{{q.OutFd(), s.outSig}, {q.SpaceFd(), s.spaceSig}} {
+		f, err := pump(p.fd, p.ch)
+		if err != nil {
+			s.closeFiles()
+			q.Release()
+			return nil, err
+		}
+		s.files = append(s.files, f)
+	}
+	return s, nil
+}
+
+// pump turns an eventfd's signals into ch, through the netpoller (on a dup
+// of fd; closing the file ends it).
+func pump(fd int, ch chan struct{}) (*os.File, error) {
+	dup, err := syscall.Dup(fd)
+	if err != nil {
+		return nil, err
+	}
+	syscall.CloseOnExec(dup)
+	if err := syscall.SetNonblock(dup, true); err != nil {
+		syscall.Close(dup)
+		return nil, err
+	}
+	f := os.NewFile(uintptr(dup), "databridge-ws")
+	go func() {
+		var buf [8]byte
+		for {
+			if _, err := f.Read(buf[:]); err != nil {
+				return
+			}
+			select {
+			case ch <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	return f, nil
+}
+
+func (s *Session) closeFiles() {
+	for _, f := range s.files {
+		f.Close()
 	}
 }
 
@@ -309,12 +355,12 @@ func (s *Session) run(pyDone chan struct{}) {
 	select {
 	case a := <-s.acceptCh:
 		if !s.handshake(a) {
-			s.kill(1006, "")
+			s.disconnected(1006, "")
 			<-pyDone
 			return
 		}
 	case <-pyDone: // returned without accepting: 403, as Starlette
-		s.kill(1006, "")
+		s.disconnected(1006, "")
 		s.conn.SetWriteDeadline(time.Now().Add(closeTimeout))
 		s.conn.Write([]byte("HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: 10\r\nconnection: close\r\n\r\nForbidden\n"))
 		return
@@ -324,21 +370,27 @@ func (s *Session) run(pyDone chan struct{}) {
 	writerDone := make(chan struct{})
 	go s.writer(writerDone)
 	<-pyDone
-	// The endpoint returned: Python closed (its wrapper always does).
-	// Wait for the writer to send the close, then for the peer's.
-	s.Close(1000, "")
+	// The endpoint returned: its wrapper queued the close frame. Wait for
+	// the writer to send it, then for the peer's answer.
 	select {
 	case <-writerDone:
 	case <-time.After(closeTimeout):
+		s.closeWith(websocket.CloseGoingAway)
 	}
 	select {
 	case <-readerDone:
 	case <-time.After(closeTimeout):
 	}
-	s.kill(1006, "")
+	s.disconnected(1006, "")
 	s.conn.Close()
 	<-readerDone
 	<-writerDone
+}
+
+// finish frees the session once every goroutine is done with it.
+func (s *Session) finish() {
+	s.closeFiles()
+	s.q.Release()
 }
 
 func (s *Session) handshake(a acceptReq) bool {
@@ -370,9 +422,6 @@ func (s *Session) handshake(a acceptReq) bool {
 		})
 		s.ws = ws
 	}
-	s.mu.Lock()
-	s.accepted = ok
-	s.mu.Unlock()
 	var e wire.Encoder
 	e.List(1)
 	e.Bool(ok)
@@ -428,13 +477,26 @@ func (s *Session) reader(done chan struct{}) {
 				return
 			}
 		}
-		if !s.push(message{kind, data}) {
+		f, wait, err := s.q.Push(kind, data)
+		if err != nil {
+			s.closeWith(websocket.CloseInternalServerErr)
+			s.disconnected(websocket.CloseInternalServerErr, "")
 			return
+		}
+		if f != nil {
+			s.rt.Deliver(f, encodeMessage(kind, data))
+		}
+		if wait {
+			select {
+			case <-s.spaceSig:
+			case <-s.dead:
+				return
+			}
 		}
 	}
 }
 
-// closeWith sends a close frame now (the reader's protocol errors).
+// closeWith sends a close frame now, unless one was sent.
 func (s *Session) closeWith(code int) {
 	s.mu.Lock()
 	sent := s.closeSent
@@ -445,54 +507,24 @@ func (s *Session) closeWith(code int) {
 	}
 }
 
-// push hands a message to Python, waiting while RecvQueue are unconsumed.
-func (s *Session) push(m message) bool {
-	s.mu.Lock()
-	for len(s.in) >= s.rt.Opts.RecvQueue {
-		s.mu.Unlock()
-		select {
-		case <-s.space:
-		case <-s.dead:
-			return false
-		}
-		s.mu.Lock()
-	}
-	if f := s.recvWait; f != nil {
-		s.recvWait = nil
-		s.mu.Unlock()
-		s.rt.Deliver(f, encodeMessage(m))
-		return true
-	}
-	s.in = append(s.in, m)
-	s.mu.Unlock()
-	return true
-}
-
-// disconnected records the end of the peer's side and wakes a receive.
+// disconnected records the end of the peer's side and wakes the endpoint
+// if it waits.
 func (s *Session) disconnected(code int, why string) {
 	s.mu.Lock()
 	if s.closeCode == 0 {
 		s.closeCode, s.closeWhy = code, why
 	}
-	f := s.recvWait
-	s.recvWait = nil
-	sw := s.sendWait
-	s.sendWait = nil
 	code, why = s.closeCode, s.closeWhy
 	s.mu.Unlock()
-	if f != nil {
-		s.rt.Deliver(f, encodeDisconnect(code, why))
+	recv, send := s.q.Disconnect(code, why)
+	if recv != nil {
+		s.rt.Deliver(recv, encodeDisconnect(code, why))
 	}
-	if sw != nil {
-		s.rt.Deliver(sw, encodeInt(code))
+	if send != nil {
+		s.rt.Deliver(send, encodeInt(code))
 	}
-	s.killDead()
+	s.deadOnce.Do(func() { close(s.dead) })
 }
-
-func (s *Session) killDead() { s.deadOnce.Do(func() { close(s.dead) }) }
-
-// kill ends the session for good (the connection goroutine).
-func (s *Session) kill(code int, why string) { s.disconnected(code, why) }
 
 func (s *Session) writer(done chan struct{}) {
 	defer close(done)
@@ -502,56 +534,66 @@ func (s *Session) writer(done chan struct{}) {
 		defer t.Stop()
 		tick = t.C
 	}
+	var frames []pybridge.WSFrame
 	for {
-		select {
-		case f := <-s.out:
-			s.mu.Lock()
-			sw := s.sendWait
-			s.sendWait = nil
-			s.mu.Unlock()
-			if sw != nil {
-				var e wire.Encoder
-				e.List(1)
-				e.Int(SendQueued)
-				s.rt.Deliver(sw, e.Buf)
-			}
-			if f.kind < 0 {
-				msg := websocket.FormatCloseMessage(f.code, f.reason)
-				if f.code == websocket.CloseNoStatusReceived {
-					msg = []byte{}
+		var list unsafe.Pointer
+		var room pybridge.Object
+		frames, list, room = s.q.TakeOut(frames[:0])
+		if room != nil {
+			s.rt.Deliver(room, encodeInt(SendQueued))
+		}
+		if list == nil {
+			select {
+			case <-s.outSig:
+			case <-tick:
+				if err := s.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(closeTimeout)); err != nil {
+					s.disconnected(1006, "")
+					return
 				}
-				s.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(closeTimeout))
+			case <-s.dead:
+				return
+			}
+			continue
+		}
+		for _, f := range frames {
+			if f.Kind == kindClose {
+				s.mu.Lock()
+				sent := s.closeSent
+				s.closeSent = true
+				s.mu.Unlock()
+				if !sent {
+					msg := websocket.FormatCloseMessage(f.Code, string(f.Data))
+					s.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(closeTimeout))
+				}
 				s.ws.SetReadDeadline(time.Now().Add(closeTimeout))
+				pybridge.FreeFrames(list)
 				return
 			}
 			mt := websocket.BinaryMessage
-			if f.kind == KindText {
+			if f.Kind == KindText {
 				mt = websocket.TextMessage
 			}
-			if err := s.ws.WriteMessage(mt, f.data); err != nil {
+			if err := s.ws.WriteMessage(mt, f.Data); err != nil {
+				pybridge.FreeFrames(list)
 				s.disconnected(1006, "")
 				return
 			}
-		case <-tick:
-			if err := s.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(closeTimeout)); err != nil {
-				s.disconnected(1006, "")
-				return
-			}
-		case <-s.dead:
-			return
 		}
+		pybridge.FreeFrames(list)
 	}
 }
 
-func encodeMessage(m message) []byte {
+const kindClose = 3
+
+func encodeMessage(kind int, data []byte) []byte {
 	var e wire.Encoder
-	e.Buf = make([]byte, 0, len(m.data)+16)
+	e.Buf = make([]byte, 0, len(data)+16)
 	e.List(2)
-	e.Int(int64(m.kind))
-	if m.kind == KindText {
-		e.StrBytes(m.data)
+	e.Int(int64(kind))
+	if kind == KindText {
+		e.StrBytes(data)
 	} else {
-		e.Bytes(m.data)
+		e.Bytes(data)
 	}
 	return e.Buf
 }
@@ -572,10 +614,9 @@ func encodeInt(v int) []byte {
 	return e.Buf
 }
 
-// The methods below are called from Python, with the GIL: none blocks.
-
-// Accept queues the handshake; future resolves with (ok,) once written.
-// It takes over future.
+// Accept queues the handshake (called from Python, with the GIL: it does
+// not block); future resolves with (ok,) once written. It takes over
+// future.
 func (s *Session) Accept(subprotocol string, header [][2]string, future pybridge.Object) error {
 	s.mu.Lock()
 	if s.acceptSent {
@@ -586,104 +627,6 @@ func (s *Session) Accept(subprotocol string, header [][2]string, future pybridge
 	s.mu.Unlock()
 	s.acceptCh <- acceptReq{subprotocol, header, future}
 	return nil
-}
-
-// Receive returns the next message, wire-encoded, when one is waiting (or
-// the disconnect). Otherwise it keeps future (when not nil: owned from now
-// on, resolved later with the message) and returns nil.
-func (s *Session) Receive(future pybridge.Object) ([]byte, bool, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.accepted {
-		return nil, false, errors.New("databridge: receive before accept()")
-	}
-	if s.recvWait != nil {
-		return nil, false, errors.New("databridge: another receive is already waiting on this WebSocket")
-	}
-	if len(s.in) > 0 {
-		m := s.in[0]
-		s.in[0] = message{}
-		s.in = s.in[1:]
-		if len(s.in) == 0 {
-			s.in = s.in[:0:0]
-		}
-		select {
-		case s.space <- struct{}{}:
-		default:
-		}
-		return encodeMessage(m), false, nil
-	}
-	if s.closeCode != 0 {
-		return encodeDisconnect(s.closeCode, s.closeWhy), false, nil
-	}
-	if future == nil {
-		return nil, false, nil
-	}
-	s.recvWait = future
-	return nil, true, nil
-}
-
-// Send queues a data frame (data copied by the caller). It returns
-// SendQueued, SendFull (then future, when not nil, is kept and resolved
-// when there is room: owned from now on), or a close code.
-func (s *Session) Send(kind int, data []byte, future pybridge.Object) (int, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closeCode != 0 || s.closeQueue || !s.accepted {
-		c := s.closeCode
-		if c == 0 {
-			c = 1000
-		}
-		return c, false
-	}
-	select {
-	case s.out <- frame{kind: kind, data: data}:
-		return SendQueued, false
-	default:
-	}
-	if future == nil {
-		return SendFull, false
-	}
-	if s.sendWait != nil {
-		return SendFull, false
-	}
-	s.sendWait = future
-	return SendFull, true
-}
-
-// Close queues the close frame after the frames already queued. It never
-// waits: with a full queue the frame goes out ahead of nothing else and is
-// sent by the connection goroutine instead.
-func (s *Session) Close(code int, reason string) {
-	s.mu.Lock()
-	if s.closeQueue || !s.accepted {
-		s.mu.Unlock()
-		return
-	}
-	s.closeQueue = true
-	sent := s.closeSent
-	s.closeSent = true
-	s.mu.Unlock()
-	if sent {
-		return
-	}
-	select {
-	case s.out <- frame{kind: -1, code: code, reason: reason}:
-	default:
-		go func() {
-			select {
-			case s.out <- frame{kind: -1, code: code, reason: reason}:
-			case <-s.dead:
-			}
-		}()
-	}
-}
-
-// State is (accepted, close code or 0).
-func (s *Session) State() (bool, int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.accepted, s.closeCode
 }
 
 // hijacked is the http.ResponseWriter and http.Hijacker gorilla's

@@ -98,9 +98,10 @@ class WebSocket:
     ``path_params``, ``query_params``, ``headers``, ``url``, ``client`` and
     ``scope`` (an ASGI-like dict with ``subprotocols``)."""
 
-    def __init__(self, handle: int, path: str, query: str, headers: list[list[str]], path_params: dict[str, Any],
+    def __init__(self, handle: int, queues: Any, path: str, query: str, headers: list[list[str]], path_params: dict[str, Any],
                  subprotocols: list[str], client: str, scheme: str) -> None:
         self._handle = handle
+        self._q = queues  # the session's message queues (a capsule: pybridge/ws.c)
         self.path_params = path_params
         self.query_params = QueryParams(query)
         self.headers = _Headers(headers)
@@ -148,7 +149,7 @@ class WebSocket:
         was_connecting = self.application_state is WebSocketState.CONNECTING
         self.application_state = WebSocketState.DISCONNECTED
         if not was_connecting:
-            _core.ws_close(self._handle, code, reason)
+            _core.ws_close(self._q, code, reason)
 
     # -- receiving --------------------------------------------------------
 
@@ -157,12 +158,12 @@ class WebSocket:
             raise RuntimeError('Cannot call "receive" once a disconnect message has been received.')
         if self.application_state is WebSocketState.CONNECTING:
             raise RuntimeError('WebSocket is not connected. Need to call "accept" first.')
-        message = _core.ws_receive(self._handle, None)
+        # One call into the engine: the message when one is waiting, else the
+        # future is kept and resolved with the next one.
+        future = self._loop.create_future()
+        message = _core.ws_receive(self._q, future)
         if message is None:
-            future = self._loop.create_future()
-            message = _core.ws_receive(self._handle, future)
-            if message is None:
-                message = await future
+            message = await future
         if message[0] == _DISCONNECT:
             self.client_state = WebSocketState.DISCONNECTED
             raise WebSocketDisconnect(message[1], message[2])
@@ -224,13 +225,13 @@ class WebSocket:
             if self.application_state is WebSocketState.CONNECTING:
                 raise RuntimeError('WebSocket is not connected. Need to call "accept" first.')
             raise RuntimeError('Cannot call "send" once a close message has been sent.')
-        rc = _core.ws_send(self._handle, kind, data, None)
+        rc = _core.ws_send(self._q, kind, data, None)
         while rc == _FULL:  # wait for room in the send queue
             future = self._loop.create_future()
-            rc = _core.ws_send(self._handle, kind, data, future)
+            rc = _core.ws_send(self._q, kind, data, future)
             if rc == _FULL:
                 await future
-                rc = _core.ws_send(self._handle, kind, data, None)
+                rc = _core.ws_send(self._q, kind, data, None)
         if rc != _QUEUED:
             self.client_state = WebSocketState.DISCONNECTED
             raise WebSocketDisconnect(rc)
@@ -321,11 +322,12 @@ def entry(endpoint: Callable[..., Any], path: str, label: str) -> Callable[[list
         extra.append((p.name, p.default, p.annotation))
 
     async def run(payload: list[Any]) -> None:
-        handle, req_path, query, headers, values, subprotocols, client, scheme = payload
+        handle, address, req_path, query, headers, values, subprotocols, client, scheme = payload
+        queues = _core.ws_bind(address)
         path_params = {}
         for (name, convert), raw in zip(names, values):
             path_params[name] = convert(raw) if convert is not None else raw
-        ws = WebSocket(handle, req_path, query, headers, path_params, subprotocols, client, scheme)
+        ws = WebSocket(handle, queues, req_path, query, headers, path_params, subprotocols, client, scheme)
         kwargs: dict[str, Any] = {first: ws}
         kwargs.update({k: v for k, v in path_params.items() if k in sig.parameters})
         for name, default, annotation in extra:
@@ -347,7 +349,7 @@ def entry(endpoint: Callable[..., Any], path: str, label: str) -> Callable[[list
         if ws.application_state is WebSocketState.CONNECTED:
             ws.application_state = WebSocketState.DISCONNECTED
             try:
-                _core.ws_close(handle, code, "")
+                _core.ws_close(queues, code, "")
             except RuntimeError:
                 pass
 
