@@ -157,9 +157,11 @@ void db_ws_disconnect(db_ws *ws, int code, const char *reason, size_t rlen, PyOb
     pthread_mutex_unlock(&ws->mu);
 }
 
-/* Go, no GIL: the frames to write, oldest first (NULL: none; the writer
- * then waits on out_fd). *send is a future waiting for room, if any. */
-db_ws_msg *db_ws_take_out(db_ws *ws, PyObject **send) {
+/* Go, no GIL: frees done (the frames written last time), then returns the
+ * frames to write, oldest first (NULL: none; the writer then waits on
+ * out_fd). *send is a future waiting for room, if any. */
+db_ws_msg *db_ws_take_out(db_ws *ws, db_ws_msg *done, PyObject **send) {
+    db_ws_free_msgs(done);
     pthread_mutex_lock(&ws->mu);
     db_ws_msg *list = ws->out_head;
     ws->out_head = ws->out_tail = NULL;

@@ -70,11 +70,12 @@ func (w *WS) Disconnect(code int, reason string) (recv, send Object) {
 	return recv, send
 }
 
-// TakeOut returns the frames queued (appended to buf), the list to free
-// with FreeFrames once written, and a future waiting for room.
-func (w *WS) TakeOut(buf []WSFrame) ([]WSFrame, unsafe.Pointer, Object) {
+// TakeOut frees done (the list it returned last time, or nil) and returns
+// the frames queued (appended to buf), their list (to pass back next time,
+// or to FreeFrames), and a future waiting for room. One cgo crossing.
+func (w *WS) TakeOut(done unsafe.Pointer, buf []WSFrame) ([]WSFrame, unsafe.Pointer, Object) {
 	var s *C.PyObject
-	list := C.db_ws_take_out(w.c, &s)
+	list := C.db_ws_take_out(w.c, (*C.db_ws_msg)(done), &s)
 	var send Object
 	if s != nil {
 		send = FromC(unsafe.Pointer(s))

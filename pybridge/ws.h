@@ -24,7 +24,7 @@ int db_ws_space_fd(db_ws *ws);
 /* Go, no GIL. */
 int db_ws_push(db_ws *ws, int kind, const char *data, size_t len, PyObject **future);
 void db_ws_disconnect(db_ws *ws, int code, const char *reason, size_t rlen, PyObject **recv, PyObject **send);
-db_ws_msg *db_ws_take_out(db_ws *ws, PyObject **send);
+db_ws_msg *db_ws_take_out(db_ws *ws, db_ws_msg *done, PyObject **send);
 void db_ws_free_msgs(db_ws_msg *list);
 void db_ws_release(db_ws *ws);
 /* Python, GIL (module.c). */

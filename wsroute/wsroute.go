@@ -273,11 +273,10 @@ type Session struct {
 	ws   *websocket.Conn
 	q    *pybridge.WS // the message queues Python uses (pybridge/ws.c)
 
-	acceptCh chan acceptReq
-	outSig   chan struct{} // frames queued for a sleeping writer
-	spaceSig chan struct{} // the held-back reader may read again
-	dead     chan struct{} // closed when the connection is finished with
-	files    []*os.File
+	acceptCh  chan acceptReq
+	outFile   *os.File      // eventfd: frames queued for a sleeping writer
+	spaceFile *os.File      // eventfd: the held-back reader may read again
+	dead      chan struct{} // closed when the connection is finished with
 
 	mu         sync.Mutex
 	acceptSent bool
@@ -295,28 +294,22 @@ func newSession(rt *Route, conn net.Conn, br *bufio.Reader, req *http.Request) (
 	s := &Session{
 		rt: rt, conn: conn, br: br, req: req, q: q,
 		acceptCh: make(chan acceptReq, 1),
-		outSig:   make(chan struct{}, 1),
-		spaceSig: make(chan struct{}, 1),
 		dead:     make(chan struct{}),
 	}
-	for _, p := range []struct {
-		fd int
-		ch chan struct{}
-	}{{q.OutFd(), s.outSig}, {q.SpaceFd(), s.spaceSig}} {
-		f, err := pump(p.fd, p.ch)
-		if err != nil {
-			s.closeFiles()
-			q.Release()
-			return nil, err
-		}
-		s.files = append(s.files, f)
+	if s.outFile, err = pollable(q.OutFd()); err == nil {
+		s.spaceFile, err = pollable(q.SpaceFd())
+	}
+	if err != nil {
+		s.closeFiles()
+		q.Release()
+		return nil, err
 	}
 	return s, nil
 }
 
-// pump turns an eventfd's signals into ch, through the netpoller (on a dup
-// of fd; closing the file ends it).
-func pump(fd int, ch chan struct{}) (*os.File, error) {
+// pollable is a dup of an eventfd, read through the netpoller: a read
+// waits for a signal, and closing the file ends the wait.
+func pollable(fd int) (*os.File, error) {
 	dup, err := syscall.Dup(fd)
 	if err != nil {
 		return nil, err
@@ -326,25 +319,14 @@ func pump(fd int, ch chan struct{}) (*os.File, error) {
 		syscall.Close(dup)
 		return nil, err
 	}
-	f := os.NewFile(uintptr(dup), "databridge-ws")
-	go func() {
-		var buf [8]byte
-		for {
-			if _, err := f.Read(buf[:]); err != nil {
-				return
-			}
-			select {
-			case ch <- struct{}{}:
-			default:
-			}
-		}
-	}()
-	return f, nil
+	return os.NewFile(uintptr(dup), "databridge-ws"), nil
 }
 
 func (s *Session) closeFiles() {
-	for _, f := range s.files {
-		f.Close()
+	for _, f := range []*os.File{s.outFile, s.spaceFile} {
+		if f != nil {
+			f.Close()
+		}
 	}
 }
 
@@ -487,10 +469,9 @@ func (s *Session) reader(done chan struct{}) {
 			s.rt.Deliver(f, encodeMessage(kind, data))
 		}
 		if wait {
-			select {
-			case <-s.spaceSig:
-			case <-s.dead:
-				return
+			var buf [8]byte
+			if _, err := s.spaceFile.Read(buf[:]); err != nil {
+				return // closed: the session is over
 			}
 		}
 	}
@@ -523,34 +504,40 @@ func (s *Session) disconnected(code int, why string) {
 	if send != nil {
 		s.rt.Deliver(send, encodeInt(code))
 	}
-	s.deadOnce.Do(func() { close(s.dead) })
+	s.deadOnce.Do(func() {
+		close(s.dead)
+		s.closeFiles() // ends the reader's and the writer's waits
+	})
 }
 
 func (s *Session) writer(done chan struct{}) {
 	defer close(done)
-	var tick <-chan time.Time
-	if d := s.rt.Opts.PingInterval; d > 0 {
-		t := time.NewTicker(d)
-		defer t.Stop()
-		tick = t.C
-	}
+	interval := s.rt.Opts.PingInterval
+	nextPing := time.Now().Add(interval)
 	var frames []pybridge.WSFrame
+	var buf [8]byte
+	var list unsafe.Pointer // written: freed by the next TakeOut
+	defer func() { pybridge.FreeFrames(list) }()
 	for {
-		var list unsafe.Pointer
 		var room pybridge.Object
-		frames, list, room = s.q.TakeOut(frames[:0])
+		frames, list, room = s.q.TakeOut(list, frames[:0])
 		if room != nil {
 			s.rt.Deliver(room, encodeInt(SendQueued))
 		}
 		if list == nil {
-			select {
-			case <-s.outSig:
-			case <-tick:
-				if err := s.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(closeTimeout)); err != nil {
-					s.disconnected(1006, "")
-					return
-				}
-			case <-s.dead:
+			if interval > 0 {
+				s.outFile.SetReadDeadline(nextPing)
+			}
+			_, err := s.outFile.Read(buf[:])
+			if err == nil {
+				continue
+			}
+			if !errors.Is(err, os.ErrDeadlineExceeded) {
+				return // closed: the session is over
+			}
+			nextPing = time.Now().Add(interval)
+			if err := s.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(closeTimeout)); err != nil {
+				s.disconnected(1006, "")
 				return
 			}
 			continue
@@ -566,7 +553,6 @@ func (s *Session) writer(done chan struct{}) {
 					s.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(closeTimeout))
 				}
 				s.ws.SetReadDeadline(time.Now().Add(closeTimeout))
-				pybridge.FreeFrames(list)
 				return
 			}
 			mt := websocket.BinaryMessage
@@ -574,12 +560,10 @@ func (s *Session) writer(done chan struct{}) {
 				mt = websocket.TextMessage
 			}
 			if err := s.ws.WriteMessage(mt, f.Data); err != nil {
-				pybridge.FreeFrames(list)
 				s.disconnected(1006, "")
 				return
 			}
 		}
-		pybridge.FreeFrames(list)
 	}
 }
 
