@@ -104,6 +104,21 @@ def make_app() -> App:
             await websocket.send_text(str(i))
         await websocket.close()
 
+    @app.websocket("/idle", idle_timeout=0.3, ping_interval=None)
+    async def idle(websocket: WebSocket) -> None:
+        await websocket.accept()
+        try:
+            await websocket.receive_text()
+        except WebSocketDisconnect as exc:
+            seen["idle"] = exc.code
+
+    @app.websocket("/slow", receive_queue=4)
+    async def slow(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await asyncio.sleep(0.3)  # the client's messages pile up: the engine stops reading
+        got = [await websocket.receive_text() for _ in range(200)]
+        await websocket.send_text(",".join(got))
+
     return app
 
 
@@ -357,3 +372,28 @@ def test_testclient_websocket_connect() -> None:
             with client.websocket_connect("/reject"):
                 pass
         assert client.get("/echo").status_code == 426
+
+
+def test_idle_timeout_closes(port: int) -> None:
+    seen.clear()
+    s = _raw_upgrade(port, "/idle")
+    s.settimeout(5)
+    data = s.recv(4096)  # the server gives up on the silent client
+    assert data == b"" or data[0] == 0x88
+    for _ in range(100):
+        if "idle" in seen:
+            break
+        import time
+
+        time.sleep(0.02)
+    assert seen["idle"] == 1006
+    s.close()
+
+
+def test_receive_backpressure_keeps_order(port: int) -> None:
+    async def go() -> Any:
+        async with connect(f"ws://127.0.0.1:{port}/slow") as ws:
+            for i in range(200):
+                await ws.send(str(i))
+            return await ws.recv()
+    assert run(go) == ",".join(str(i) for i in range(200))
