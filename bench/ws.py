@@ -4,9 +4,12 @@ flight per connection), databridge against uvicorn + websockets and Granian.
     python bench/ws.py [--duration 10] [--connections 64]
 
 Each server is pinned to CPU 0 (taskset -c 0), the load generator
-(bench/wsload, Go, gorilla/websocket client, no compression) to CPU 1. One
-run each; prints a table and writes bench/results/ws.json. Needs uvicorn,
-websockets and granian in this interpreter (the pins: bench/requirements.txt)
+(bench/wsload, Go, gorilla/websocket client, no compression) to CPU 1. Uvicorn runs its
+fastest WebSocket implementation here, websockets' Sans-I/O one
+(UVICORN_WS=websockets picks the legacy one: about 5k messages/s). One
+run each; prints a table and writes bench/results/ws.json. Needs uvicorn (with
+uvloop and httptools), websockets and granian in this interpreter (the pins:
+bench/requirements.txt)
 and databridge built in place (python setup.py build_ext --inplace).
 """
 
@@ -39,7 +42,8 @@ def wait_port(port: int, timeout: float = 20) -> None:
 SERVERS = {
     "databridge": [sys.executable, "-m", "databridge", "run", "bench.apps.ws_echo:app", "--port", str(PORT)],
     "uvicorn+websockets": [sys.executable, "-m", "uvicorn", "bench.apps.ws_echo:asgi", "--port", str(PORT),
-                           "--ws", "websockets", "--log-level", "warning", "--no-access-log"],
+                           "--ws", os.environ.get("UVICORN_WS", "websockets-sansio"), "--loop", "uvloop", "--http", "httptools", "--log-level", "warning",
+                           "--no-access-log"],
     "granian": [sys.executable, "-m", "granian", "--interface", "asgi", "bench.apps.ws_echo:asgi", "--port", str(PORT),
                 "--workers", "1", "--log-level", "warning", "--ws"],
 }
