@@ -16,6 +16,7 @@ import (
 	"github.com/databridge/databridge/server"
 	"github.com/databridge/databridge/validate"
 	"github.com/databridge/databridge/wire"
+	"github.com/databridge/databridge/wsroute"
 )
 
 // engine is one App's Go side: its routes, the loop that runs its handlers,
@@ -25,6 +26,9 @@ type engine struct {
 	loop     *loop.Loop
 	srv      *server.Server
 	handlers []*pybridge.Handler
+	// wsSessions are the live WebSocket sessions: closed with 1001 when
+	// the server stops.
+	wsSessions wsroute.Sessions
 }
 
 func newEngine() (*engine, error) {
@@ -84,6 +88,7 @@ func (e *engine) listen(host string, port int, cfg server.Config) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	e.wsSessions.Reopen()
 	e.srv = srv
 	srv.Serve()
 	return srv.Port(), nil
@@ -91,6 +96,7 @@ func (e *engine) listen(host string, port int, cfg server.Config) (int, error) {
 
 func (e *engine) shutdown(timeout time.Duration) {
 	if e.srv != nil {
+		e.wsSessions.GoingAway()
 		e.srv.Shutdown(timeout)
 	}
 }

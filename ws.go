@@ -61,6 +61,7 @@ func (e *engine) addWebSocket(gil pybridge.GIL, path string, fn pybridge.Object,
 		}
 	}
 	rt := wsroute.New(call, e.loop.Deliver, ro)
+	rt.Sessions = &e.wsSessions
 	rt.NewHandle = func(s *wsroute.Session) int64 { return int64(cgo.NewHandle(s)) }
 	rt.DeleteHandle = func(v int64) { cgo.Handle(v).Delete() }
 	if _, err := e.router.Add("GET", path, name, rt); err != nil {

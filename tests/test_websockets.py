@@ -397,3 +397,33 @@ def test_receive_backpressure_keeps_order(port: int) -> None:
                 await ws.send(str(i))
             return await ws.recv()
     assert run(go) == ",".join(str(i) for i in range(200))
+
+
+def test_server_stop_closes_sessions_1001() -> None:
+    import time
+
+    app = App()
+
+    @app.websocket("/ws")
+    async def endpoint(websocket: WebSocket) -> None:
+        await websocket.accept()
+        try:
+            await websocket.receive_text()
+        except WebSocketDisconnect as exc:
+            seen["stop"] = exc.code
+
+    server = Server(app, host="127.0.0.1", port=0)
+    server.start()
+
+    async def go() -> Any:
+        async with connect(f"ws://127.0.0.1:{server.port}/ws") as ws:
+            start = time.monotonic()
+            await asyncio.get_running_loop().run_in_executor(None, lambda: server.stop(timeout=5))
+            assert time.monotonic() - start < 2
+            with pytest.raises(ConnectionClosed) as info:
+                await ws.recv()
+            return info.value.rcvd.code
+
+    seen.clear()
+    assert run(go) == 1001
+    assert seen["stop"] == 1001

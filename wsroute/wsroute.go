@@ -89,8 +89,59 @@ const (
 // closeTimeout bounds the wait for the peer's close frame once ours is sent.
 const closeTimeout = 2 * time.Second
 
+// Sessions are an engine's live sessions, for a graceful shutdown.
+type Sessions struct {
+	mu      sync.Mutex
+	live    map[*Session]struct{}
+	closing bool
+}
+
+func (ss *Sessions) add(s *Session) bool {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.closing {
+		return false
+	}
+	if ss.live == nil {
+		ss.live = map[*Session]struct{}{}
+	}
+	ss.live[s] = struct{}{}
+	return true
+}
+
+func (ss *Sessions) remove(s *Session) {
+	ss.mu.Lock()
+	delete(ss.live, s)
+	ss.mu.Unlock()
+}
+
+// GoingAway closes every session with 1001 (the endpoints see
+// WebSocketDisconnect(1001) and return) and refuses new ones: the server
+// is stopping.
+func (ss *Sessions) GoingAway() {
+	ss.mu.Lock()
+	ss.closing = true
+	live := make([]*Session, 0, len(ss.live))
+	for s := range ss.live {
+		live = append(live, s)
+	}
+	ss.mu.Unlock()
+	for _, s := range live {
+		s.goingAway()
+	}
+}
+
+// Reopen accepts sessions again (the server listens again).
+func (ss *Sessions) Reopen() {
+	ss.mu.Lock()
+	ss.closing = false
+	ss.mu.Unlock()
+}
+
 // Route is a server.Handler for one WebSocket path.
 type Route struct {
+	// Sessions, when set, tracks the sessions for GoingAway.
+	Sessions *Sessions
 	// Call runs the Python endpoint with the wire-encoded session payload
 	// and blocks until it returns.
 	Call func(payload []byte)
@@ -199,6 +250,14 @@ func (rt *Route) Serve(w server.ResponseWriter, r *server.Request) {
 		return
 	}
 	defer s.finish()
+	if rt.Sessions != nil {
+		if !rt.Sessions.add(s) {
+			conn.Write([]byte("HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"))
+			conn.Close()
+			return
+		}
+		defer rt.Sessions.remove(s)
+	}
 	h := rt.NewHandle(s)
 	defer rt.DeleteHandle(h)
 	payload := encodePayload(h, s.q.Addr(), r, offered)
@@ -402,7 +461,9 @@ func (s *Session) handshake(a acceptReq) bool {
 			}
 			return err
 		})
+		s.mu.Lock()
 		s.ws = ws
+		s.mu.Unlock()
 	}
 	var e wire.Encoder
 	e.List(1)
@@ -475,6 +536,17 @@ func (s *Session) reader(done chan struct{}) {
 			}
 		}
 	}
+}
+
+// goingAway ends the session for a server shutdown.
+func (s *Session) goingAway() {
+	s.mu.Lock()
+	accepted := s.ws != nil
+	s.mu.Unlock()
+	if accepted {
+		s.closeWith(websocket.CloseGoingAway)
+	}
+	s.disconnected(websocket.CloseGoingAway, "server shutting down")
 }
 
 // closeWith sends a close frame now, unless one was sent.
