@@ -407,7 +407,8 @@ class WebSocketTestSession:
 
         try:
             self._ws = self._client._run(self._loop, connect(
-                self._url, subprotocols=self._subprotocols, additional_headers=self._headers or None,
+                self._url, subprotocols=self._subprotocols,  # type: ignore[arg-type]
+                additional_headers=self._headers or None,
                 open_timeout=self._client.timeout, max_size=None))
         except InvalidStatus as exc:
             error = WebSocketDisconnect(1006, f"HTTP {exc.response.status_code}")
@@ -451,7 +452,8 @@ class WebSocketTestSession:
         message = self.receive()
         if message["type"] == "websocket.close":
             raise WebSocketDisconnect(message["code"], message["reason"])
-        return message.get("text", message.get("bytes"))  # type: ignore[no-any-return]
+        data: str | bytes = message["text"] if "text" in message else message["bytes"]
+        return data
 
     def receive_text(self) -> str:
         data = self._data()
