@@ -20,6 +20,7 @@ import (
 	"github.com/databridge/databridge/server"
 	"github.com/databridge/databridge/validate"
 	"github.com/databridge/databridge/wire"
+	"github.com/databridge/databridge/wsroute"
 )
 
 // engine is one App's Go side: its routes, the loop that runs its handlers,
@@ -45,6 +46,10 @@ type engine struct {
 
 	prod *prodState // prod.go: middleware and what to close after stopping
 	dirs []*files.Dir
+
+	// wsSessions are the live WebSocket sessions: closed with 1001 when
+	// the server stops.
+	wsSessions wsroute.Sessions
 }
 
 func newEngine() (*engine, error) {
@@ -201,12 +206,16 @@ func (e *engine) listenProd(host string, port int, cfg server.Config, prod *prod
 		e.prod.close()
 		return 0, err
 	}
+	e.wsSessions.Reopen()
 	e.srv = srv
 	srv.Serve()
 	return srv.Port(), nil
 }
 
 func (e *engine) shutdown(timeout time.Duration) {
+	if e.srv != nil {
+		e.wsSessions.GoingAway()
+	}
 	if e.srv != nil && !e.prod.shutdown(e.srv, timeout) {
 		e.srv.Shutdown(timeout)
 	}

@@ -25,3 +25,5 @@ require (
 	golang.org/x/sys v0.49.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )
+
+require github.com/gorilla/websocket v1.5.3

@@ -6,6 +6,7 @@
 #include <Python.h>
 #include "_cgo_export.h"
 #include "pybridge/pybridge.h"
+#include "pybridge/ws.h"
 
 static PyObject *m_configure(PyObject *self, PyObject *args, PyObject *kw) {
     static char *kwlist[] = {"response_class", "http_error_class", "report", "jsonable", "file_response_class", NULL};
@@ -224,6 +225,62 @@ static PyObject *m_abort(PyObject *self, PyObject *arg) {
     Py_RETURN_NONE;
 }
 
+
+/* WebSockets (ws.go, wsroute): a route, and the session methods Python's
+ * WebSocket calls with a session handle. None of them blocks. */
+static PyObject *m_add_websocket(PyObject *self, PyObject *args) {
+    long long h;
+    const char *path, *name, *opts = NULL;
+    Py_ssize_t plen, nlen, olen = 0;
+    PyObject *entry;
+    if (!PyArg_ParseTuple(args, "Ls#Os#|z#:add_websocket", &h, &path, &plen, &entry, &name, &nlen, &opts, &olen))
+        return NULL;
+    if (!PyCallable_Check(entry)) {
+        PyErr_SetString(PyExc_TypeError, "entry must be callable");
+        return NULL;
+    }
+    if (dbAddWebSocket(h, (char *)path, plen, entry, (char *)name, nlen, (char *)opts, olen) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *m_ws_accept(PyObject *self, PyObject *args) {
+    long long h;
+    const char *sub = NULL;
+    Py_ssize_t slen = 0;
+    PyObject *headers, *future;
+    if (!PyArg_ParseTuple(args, "Lz#OO:ws_accept", &h, &sub, &slen, &headers, &future)) return NULL;
+    if (dbWsAccept(h, (char *)sub, slen, headers, future) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+/* The session's message queues (pybridge/ws.c): in C, the GIL thread does
+ * not enter Go per message. ws_bind(address) -> capsule, once a session. */
+static PyObject *m_ws_bind(PyObject *self, PyObject *arg) { return db_ws_bind(arg); }
+
+/* ws_receive(capsule, future): the next message tuple, or None when future
+ * was kept to be resolved with it. */
+static PyObject *m_ws_receive(PyObject *self, PyObject *args) {
+    PyObject *capsule, *future;
+    if (!PyArg_ParseTuple(args, "OO:ws_receive", &capsule, &future)) return NULL;
+    return db_ws_receive(capsule, future);
+}
+
+/* ws_send(capsule, kind, str or bytes, future or None): 0 queued, -1 full
+ * (future kept when given), else the close code. */
+static PyObject *m_ws_send(PyObject *self, PyObject *args) {
+    PyObject *capsule, *data, *future;
+    int kind;
+    if (!PyArg_ParseTuple(args, "OiOO:ws_send", &capsule, &kind, &data, &future)) return NULL;
+    return db_ws_send(capsule, kind, data, future);
+}
+
+static PyObject *m_ws_close(PyObject *self, PyObject *args) {
+    PyObject *capsule, *reason;
+    int code;
+    if (!PyArg_ParseTuple(args, "OiU:ws_close", &capsule, &code, &reason)) return NULL;
+    return db_ws_close(capsule, code, reason);
+}
+
 static PyMethodDef methods[] = {
     {"configure", (PyCFunction)(void (*)(void))m_configure, METH_VARARGS | METH_KEYWORDS, NULL},
     {"canonical_path", m_canonical_path, METH_VARARGS, NULL},
@@ -246,6 +303,12 @@ static PyMethodDef methods[] = {
     {"stopped", m_stopped, METH_O, NULL},
     {"inject", m_inject, METH_VARARGS, NULL},
     {"abort", m_abort, METH_O, NULL},
+    {"add_websocket", m_add_websocket, METH_VARARGS, NULL},
+    {"ws_accept", m_ws_accept, METH_VARARGS, NULL},
+    {"ws_bind", m_ws_bind, METH_O, NULL},
+    {"ws_receive", m_ws_receive, METH_VARARGS, NULL},
+    {"ws_send", m_ws_send, METH_VARARGS, NULL},
+    {"ws_close", m_ws_close, METH_VARARGS, NULL},
     {NULL, NULL, 0, NULL},
 };
 

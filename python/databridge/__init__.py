@@ -54,6 +54,9 @@ _PUBLIC = {
     "StreamingResponse": ".streaming",
     "EventSourceResponse": ".streaming",
     "is_disconnected": ".streaming",
+    "WebSocket": ".websockets",
+    "WebSocketDisconnect": ".websockets",
+    "WebSocketState": ".websockets",
     "inline": "._runtime",
 }
 
@@ -63,6 +66,7 @@ __all__ = [
     "RequestValidationError", "RequestValidator", "Response", "Route", "Router", "Server", "StartupError", "State",
     "StaticFiles", "__version__", "inline",
     "StreamingResponse", "EventSourceResponse", "ServerSentEvent", "is_disconnected",
+    "WebSocket", "WebSocketDisconnect", "WebSocketState",
 ]
 
 if TYPE_CHECKING:
@@ -86,6 +90,7 @@ if TYPE_CHECKING:
     from .server import Server, StartupError
     from .staticfiles import StaticFiles
     from .streaming import EventSourceResponse, ServerSentEvent, StreamingResponse, is_disconnected
+    from .websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 _logger = logging.getLogger("databridge")
 

@@ -134,3 +134,26 @@ def inject(
 ) -> None:
     """Send one request through the engine's routing and conversion without
     a socket; ``future`` gets ``(status, headers, body)``."""
+
+# -- WebSockets (ws.go, wsroute, pybridge/ws.c) ------------------------------
+
+def add_websocket(engine: int, path: str, entry: Callable[[list[Any]], Any], name: str, options: str | None = None) -> None:
+    """Register a WebSocket route: ``entry(payload)`` runs once per session
+    (databridge.websockets.entry). ``options`` is JSON (docs/websockets.md)."""
+
+def ws_accept(handle: int, subprotocol: str | None, headers: list[tuple[str, str]], future: asyncio.Future[Any]) -> None:
+    """Queue the handshake; ``future`` resolves with ``(ok,)`` once written."""
+
+def ws_bind(address: int) -> object:
+    """The capsule of a session's message queues, from its payload address."""
+
+def ws_receive(queues: object, future: asyncio.Future[Any]) -> tuple[Any, ...] | None:
+    """``(0, str)``, ``(1, bytes)`` or ``(2, code, reason)`` at once, or None
+    when ``future`` was kept to be resolved with the next message."""
+
+def ws_send(queues: object, kind: int, data: str | bytes, future: asyncio.Future[Any] | None) -> int:
+    """0 queued, -1 the send queue is full (``future`` kept when given), else
+    the close code of a session that cannot send."""
+
+def ws_close(queues: object, code: int, reason: str) -> None:
+    """Queue the close frame."""

@@ -14,7 +14,7 @@ from . import _core, openapi
 from ._stack import Stack
 from .requests import Request, State
 from .responses import jsonable
-from .routing import Route, Router
+from .routing import Route, Router, WebSocketRoute
 from .server import Server
 from .staticfiles import StaticFiles
 
@@ -309,6 +309,13 @@ class App(Router):
                 raise ValueError(f'databridge: route "{route.method} {route.path}": {exc}') from exc
             raise
         self._openapi = None
+
+    def _register_websocket(self, route: WebSocketRoute) -> None:
+        from . import websockets
+
+        label = f"WEBSOCKET {route.path} ({route.name})"
+        run = websockets.entry(route.endpoint, route.path, label)
+        _core.add_websocket(self._engine, route.path, run, route.name, json.dumps({k: (0 if v is None else v) for k, v in route.options.items()}))
 
     def _add_all(self, routes: list[Route]) -> None:
         for route in routes:

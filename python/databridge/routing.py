@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     else:
         from typing_extensions import Unpack
 
-__all__ = ["Route", "Router", "RouteOptions"]
+__all__ = ["Route", "Router", "RouteOptions", "WebSocketRoute"]
 
 Handler = Callable[..., Any]
 H = TypeVar("H", bound=Handler)
@@ -112,6 +112,20 @@ class Route:
         return self.plan.spec if self.plan is not None else None
 
 
+@dataclasses.dataclass(frozen=True)
+class WebSocketRoute:
+    """A WebSocket endpoint for one full path, with its engine options
+    (see :meth:`Router.websocket`)."""
+
+    path: str
+    endpoint: Handler
+    name: str
+    options: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+_WS_OPTIONS = {"max_message_size", "send_queue", "receive_queue", "ping_interval", "idle_timeout", "compression"}
+
+
 class Router:
     """A group of routes under a common ``prefix`` ("" or "/like/this").
 
@@ -132,6 +146,7 @@ class Router:
         self.dependencies: list[Any] = list(dependencies or ())
         self.routes: list[Route] = []
         self._keys: set[tuple[str, str]] = set()  # (method, canonical path)
+        self.websocket_routes: list[WebSocketRoute] = []
 
     # -- registering ------------------------------------------------------
 
@@ -185,6 +200,47 @@ class Router:
         """Decorator: register the handler for OPTIONS."""
         return self.route(path, ["OPTIONS"], **options)
 
+    def websocket(self, path: str, name: str | None = None, **options: Any) -> Callable[[H], H]:
+        """Decorator: register an ``async def endpoint(websocket, ...)`` for
+        WebSocket connections to ``path`` (see :mod:`databridge.websockets`).
+        Parameters named like path parameters get their values; others are
+        read from the query string. Options: ``max_message_size`` (bytes,
+        default 16 MiB; past it the connection is closed with 1009),
+        ``send_queue`` and ``receive_queue`` (messages, default 64),
+        ``ping_interval`` and ``idle_timeout`` (seconds, default 20 and 60;
+        None turns either off), ``compression`` (permessage-deflate, default
+        True)."""
+        unknown = sorted(set(options) - _WS_OPTIONS)
+        if unknown:
+            raise TypeError(f'databridge: websocket route "{path}": unknown option {unknown[0]!r}')
+
+        def decorator(endpoint: H) -> H:
+            if not _is_async(endpoint):
+                raise TypeError(f'databridge: websocket route "{path}": the endpoint must be async def')
+            full = self.prefix + path
+            if not full.startswith("/"):
+                raise ValueError(f'databridge: route "{path}" must start with "/"')
+            _core.canonical_path(full)
+            self._add_websocket(WebSocketRoute(full, endpoint, name or _default_name(endpoint), dict(options)))
+            return endpoint
+
+        return decorator
+
+    def add_websocket_route(self, path: str, endpoint: H, name: str | None = None, **options: Any) -> H:
+        """Register a WebSocket endpoint (as :meth:`websocket`); return it."""
+        return self.websocket(path, name, **options)(endpoint)
+
+    def _add_websocket(self, route: WebSocketRoute) -> None:
+        key = ("GET", _core.canonical_path(route.path))
+        if key in self._keys:
+            raise ValueError(f'databridge: route "{route.path}" is already registered for GET')
+        self._register_websocket(route)
+        self._keys.add(key)
+        self.websocket_routes.append(route)
+
+    def _register_websocket(self, route: WebSocketRoute) -> None:
+        """Hook for subclasses that register each WebSocket route somewhere else too."""
+
     def include_router(self, router: Router) -> None:
         """Add every route of ``router`` under this router's prefix.
 
@@ -199,6 +255,8 @@ class Router:
             _planned(dataclasses.replace(route, path=self.prefix + route.path, dependencies=(*self.dependencies, *route.dependencies)))
             for route in router.routes
         ])
+        for ws in router.websocket_routes:
+            self._add_websocket(dataclasses.replace(ws, path=self.prefix + ws.path))
 
     # -- internals --------------------------------------------------------
 

@@ -28,7 +28,7 @@ from .background import pending
 if TYPE_CHECKING:
     from .app import App
 
-__all__ = ["TestClient", "TestResponse", "Headers"]
+__all__ = ["TestClient", "TestResponse", "Headers", "WebSocketTestSession"]
 
 HeaderInput = Union[Mapping[str, str], list[tuple[str, str]]]
 Params = Union[Mapping[str, Any], list[tuple[str, Any]]]
@@ -122,6 +122,7 @@ class TestClient:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._attachment: Attachment | None = None
         self._started = False
+        self._port: int | None = None
 
     # -- requests ---------------------------------------------------------
 
@@ -193,6 +194,27 @@ class TestClient:
     def options(self, url: str, **kwargs: Any) -> TestResponse:
         return self.request("OPTIONS", url, **kwargs)
 
+    def websocket_connect(self, url: str, subprotocols: list[str] | None = None,
+                          headers: HeaderInput | None = None) -> WebSocketTestSession:
+        """Open a WebSocket session with the app, as Starlette's test client:
+        ``with client.websocket_connect("/ws") as ws: ws.send_text("hi")``.
+
+        The session runs over a real loopback connection (the engine listens
+        on 127.0.0.1 while the client is open) with the ``websockets``
+        package's client, on this client's event loop: each call runs the
+        loop until it is done, so the endpoint runs meanwhile. A refused
+        handshake raises :class:`WebSocketDisconnect` (code 1006) carrying the
+        HTTP status as ``status_code``."""
+        loop = self._attach()
+        if self._port is None:
+            self._port = _core.listen(self.app._engine, "127.0.0.1", 0, None)
+        path, _ = self._target(url, None)
+        return WebSocketTestSession(self, f"ws://127.0.0.1:{self._port}{path}", loop, subprotocols,
+                                    _header_list(headers))
+
+    def _run(self, loop: asyncio.AbstractEventLoop, coro: Any) -> Any:
+        return loop.run_until_complete(asyncio.wait_for(coro, self.timeout))
+
     # -- lifetime ---------------------------------------------------------
 
     def close(self) -> None:
@@ -203,6 +225,15 @@ class TestClient:
         self._loop = self._attachment = None
         if loop is None:
             return
+        if self._port is not None:
+            self._port = None
+            _core.shutdown(self.app._engine, 1.0)
+
+            async def stopped() -> None:
+                while not _core.stopped(self.app._engine):
+                    await asyncio.sleep(0.005)
+
+            loop.run_until_complete(stopped())
         try:
             if self._started:
                 self._started = False
@@ -374,3 +405,96 @@ def _bytes(value: str | bytes) -> bytes:
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value)
     raise TypeError(f"databridge: expected str or bytes, not {type(value).__name__}")
+
+
+class WebSocketTestSession:
+    """A WebSocket session opened by :meth:`TestClient.websocket_connect`:
+    Starlette's ``WebSocketTestSession`` methods, synchronous."""
+
+    __test__ = False
+
+    def __init__(self, client: TestClient, url: str, loop: asyncio.AbstractEventLoop, subprotocols: list[str] | None,
+                 headers: list[tuple[str, str]]) -> None:
+        self._client, self._url, self._loop = client, url, loop
+        self._subprotocols, self._headers = subprotocols, headers
+        self._ws: Any = None
+        self.accepted_subprotocol: str | None = None
+        self.extra_headers: list[tuple[str, str]] = []
+
+    def __enter__(self) -> WebSocketTestSession:
+        try:
+            from websockets.asyncio.client import connect
+            from websockets.exceptions import InvalidStatus
+        except ImportError as exc:  # pragma: no cover
+            raise RuntimeError("databridge: TestClient.websocket_connect needs the websockets package") from exc
+        from .websockets import WebSocketDisconnect
+
+        try:
+            self._ws = self._client._run(self._loop, connect(
+                self._url, subprotocols=self._subprotocols,  # type: ignore[arg-type]
+                additional_headers=self._headers or None,
+                open_timeout=self._client.timeout, max_size=None))
+        except InvalidStatus as exc:
+            error = WebSocketDisconnect(1006, f"HTTP {exc.response.status_code}")
+            error.status_code = exc.response.status_code  # type: ignore[attr-defined]
+            raise error from None
+        self.accepted_subprotocol = self._ws.subprotocol
+        self.extra_headers = list(self._ws.response.headers.raw_items())
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close(1000)
+
+    def _call(self, coro: Any) -> Any:
+        return self._client._run(self._loop, coro)
+
+    def send_text(self, data: str) -> None:
+        self._call(self._ws.send(data))
+
+    def send_bytes(self, data: bytes) -> None:
+        self._call(self._ws.send(bytes(data)))
+
+    def send_json(self, data: Any, mode: str = "text") -> None:
+        text = jsonlib.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        self._call(self._ws.send(text if mode == "text" else text.encode()))
+
+    def receive(self) -> dict[str, Any]:
+        """The next message as an ASGI event (``websocket.send`` with
+        ``text`` or ``bytes``, or ``websocket.close`` with ``code``)."""
+        from websockets.exceptions import ConnectionClosed
+
+        try:
+            data = self._call(self._ws.recv())
+        except ConnectionClosed as exc:
+            rcvd = exc.rcvd
+            return {"type": "websocket.close", "code": rcvd.code if rcvd else 1006, "reason": rcvd.reason if rcvd else ""}
+        return {"type": "websocket.send", ("text" if isinstance(data, str) else "bytes"): data}
+
+    def _data(self) -> str | bytes:
+        from .websockets import WebSocketDisconnect
+
+        message = self.receive()
+        if message["type"] == "websocket.close":
+            raise WebSocketDisconnect(message["code"], message["reason"])
+        data: str | bytes = message["text"] if "text" in message else message["bytes"]
+        return data
+
+    def receive_text(self) -> str:
+        data = self._data()
+        if not isinstance(data, str):
+            raise TypeError("expected a text message, got a binary one")
+        return data
+
+    def receive_bytes(self) -> bytes:
+        data = self._data()
+        if not isinstance(data, bytes):
+            raise TypeError("expected a binary message, got a text one")
+        return data
+
+    def receive_json(self, mode: str = "text") -> Any:
+        return jsonlib.loads(self._data())
+
+    def close(self, code: int = 1000, reason: str | None = None) -> None:
+        if self._ws is not None:
+            ws, self._ws = self._ws, None
+            self._call(ws.close(code, reason or ""))

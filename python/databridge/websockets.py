@@ -1,0 +1,356 @@
+"""WebSockets, with Starlette's API; the protocol runs in the Go engine.
+
+>>> from databridge import App, WebSocket, WebSocketDisconnect
+>>> app = App()
+>>> @app.websocket("/ws/{room}")
+... async def chat(websocket: WebSocket, room: str):
+...     await websocket.accept()
+...     try:
+...         async for text in websocket.iter_text():
+...             await websocket.send_text(f"{room}: {text}")
+...     except WebSocketDisconnect:
+...         pass
+
+The engine validates the upgrade (a plain GET is answered 426, a malformed
+upgrade 400), runs the handshake when the endpoint calls :meth:`accept`,
+and does the framing, fragmentation, UTF-8 checks, permessage-deflate,
+ping/pong, the idle timeout and the message size limit. An endpoint that
+returns closes the connection with 1000; one that raises closes it with
+1011 (and the exception is logged); one that returns without accepting is
+answered 403.
+
+Backpressure: ``await send_*`` waits while ``send_queue`` frames wait to be
+written; the engine stops reading from the client while ``receive_queue``
+messages wait for the endpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import inspect
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+from . import _core
+
+__all__ = ["WebSocket", "WebSocketDisconnect", "WebSocketState", "QueryParams"]
+
+_logger = logging.getLogger("databridge")
+
+_TEXT, _BYTES, _DISCONNECT = 0, 1, 2
+_QUEUED, _FULL = 0, -1
+
+
+class WebSocketDisconnect(Exception):
+    """The client closed the connection (or it was lost: 1006), with the
+    close ``code`` and ``reason`` it sent."""
+
+    def __init__(self, code: int = 1000, reason: str | None = None) -> None:
+        super().__init__(code, reason)
+        self.code = code
+        self.reason = reason or ""
+
+    def __repr__(self) -> str:
+        return f"WebSocketDisconnect(code={self.code!r}, reason={self.reason!r})"
+
+
+class WebSocketState(enum.Enum):
+    CONNECTING = 0
+    CONNECTED = 1
+    DISCONNECTED = 2
+
+
+class QueryParams(Mapping[str, str]):
+    """The query string's parameters: ``params["q"]`` is the last value of
+    ``q``, :meth:`getlist` all of them in order."""
+
+    def __init__(self, query: str) -> None:
+        self._list = parse_qsl(query, keep_blank_values=True)
+        self._dict = dict(self._list)
+
+    def getlist(self, key: str) -> list[str]:
+        return [v for k, v in self._list if k == key]
+
+    def multi_items(self) -> list[tuple[str, str]]:
+        return list(self._list)
+
+    def __getitem__(self, key: str) -> str:
+        return self._dict[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._dict)
+
+    def __len__(self) -> int:
+        return len(self._dict)
+
+    def __repr__(self) -> str:
+        return f"QueryParams({self._list!r})"
+
+
+class WebSocket:
+    """One WebSocket connection, as Starlette's ``WebSocket``: the handshake
+    (:meth:`accept`), messages both ways, :meth:`close`, and the request's
+    ``path_params``, ``query_params``, ``headers``, ``url``, ``client`` and
+    ``scope`` (an ASGI-like dict with ``subprotocols``)."""
+
+    def __init__(self, handle: int, queues: Any, path: str, query: str, headers: list[list[str]], path_params: dict[str, Any],
+                 subprotocols: list[str], client: str, scheme: str) -> None:
+        self._handle = handle
+        self._q = queues  # the session's message queues (a capsule: pybridge/ws.c)
+        self.path_params = path_params
+        self.query_params = QueryParams(query)
+        self.headers = _Headers(headers)
+        host, _, port = client.rpartition(":")
+        self.client = (host.strip("[]"), int(port) if port.isdigit() else 0)
+        self.url = f"{scheme}://{self.headers.get('host', 'localhost')}{path}" + (f"?{query}" if query else "")
+        self.scope: dict[str, Any] = {
+            "type": "websocket", "path": path, "query_string": query.encode(), "scheme": scheme,
+            "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers],
+            "subprotocols": subprotocols, "path_params": path_params, "client": self.client,
+        }
+        self.client_state = WebSocketState.CONNECTING
+        self.application_state = WebSocketState.CONNECTING
+        self._loop = asyncio.get_running_loop()
+
+    # -- handshake and close ----------------------------------------------
+
+    async def accept(self, subprotocol: str | None = None, headers: Any = None) -> None:
+        """Complete the handshake: 101 with ``subprotocol`` (one the client
+        offered) and any extra ``headers`` (a mapping or (name, value)
+        pairs, str or bytes)."""
+        if self.application_state is not WebSocketState.CONNECTING:
+            raise RuntimeError('Cannot call "accept" more than once.')
+        if subprotocol is not None and subprotocol not in self.scope["subprotocols"]:
+            raise RuntimeError(f"subprotocol {subprotocol!r} was not offered by the client")
+        pairs = _header_pairs(headers)
+        future = self._loop.create_future()
+        _core.ws_accept(self._handle, subprotocol, pairs, future)
+        (ok,) = await future
+        if not ok:
+            self.application_state = self.client_state = WebSocketState.DISCONNECTED
+            raise WebSocketDisconnect(1006)
+        self.application_state = self.client_state = WebSocketState.CONNECTED
+
+    async def close(self, code: int = 1000, reason: str | None = None) -> None:
+        """Send a close frame with ``code`` and ``reason`` (at most 123
+        bytes of UTF-8)."""
+        if self.application_state is WebSocketState.DISCONNECTED:
+            raise RuntimeError('Cannot call "close" once a close message has been sent.')
+        reason = reason or ""
+        if not (code in (1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014) or 3000 <= code <= 4999):
+            raise ValueError(f"{code} is not a close code an endpoint may send")
+        if len(reason.encode()) > 123:
+            raise ValueError("a close reason is at most 123 bytes of UTF-8")
+        was_connecting = self.application_state is WebSocketState.CONNECTING
+        self.application_state = WebSocketState.DISCONNECTED
+        if not was_connecting:
+            _core.ws_close(self._q, code, reason)
+
+    # -- receiving --------------------------------------------------------
+
+    async def _receive(self) -> tuple[Any, ...]:
+        if self.client_state is WebSocketState.DISCONNECTED:
+            raise RuntimeError('Cannot call "receive" once a disconnect message has been received.')
+        if self.application_state is WebSocketState.CONNECTING:
+            raise RuntimeError('WebSocket is not connected. Need to call "accept" first.')
+        # One call into the engine: the message when one is waiting, else the
+        # future is kept and resolved with the next one.
+        future = self._loop.create_future()
+        message = _core.ws_receive(self._q, future)
+        if message is None:
+            message = await future
+        if message[0] == _DISCONNECT:
+            self.client_state = WebSocketState.DISCONNECTED
+            raise WebSocketDisconnect(message[1], message[2])
+        return message
+
+    async def receive(self) -> dict[str, Any]:
+        """The next message as an ASGI event: ``websocket.receive`` with
+        ``text`` or ``bytes``, or ``websocket.disconnect`` with ``code``."""
+        try:
+            kind, data = await self._receive()
+        except WebSocketDisconnect as exc:
+            return {"type": "websocket.disconnect", "code": exc.code, "reason": exc.reason}
+        return {"type": "websocket.receive", ("text" if kind == _TEXT else "bytes"): data}
+
+    async def receive_text(self) -> str:
+        kind, data = await self._receive()
+        if kind != _TEXT:
+            raise TypeError("expected a text message, got a binary one")
+        return data  # type: ignore[no-any-return]
+
+    async def receive_bytes(self) -> bytes:
+        kind, data = await self._receive()
+        if kind != _BYTES:
+            raise TypeError("expected a binary message, got a text one")
+        return data  # type: ignore[no-any-return]
+
+    async def receive_json(self, mode: str = "text") -> Any:
+        if mode not in ("text", "binary"):
+            raise RuntimeError('The "mode" argument should be "text" or "binary".')
+        kind, data = await self._receive()
+        return json.loads(data if kind == _TEXT else data.decode())
+
+    async def iter_text(self) -> AsyncIterator[str]:
+        """Text messages until the client disconnects (then it ends)."""
+        try:
+            while True:
+                yield await self.receive_text()
+        except WebSocketDisconnect:
+            pass
+
+    async def iter_bytes(self) -> AsyncIterator[bytes]:
+        try:
+            while True:
+                yield await self.receive_bytes()
+        except WebSocketDisconnect:
+            pass
+
+    async def iter_json(self) -> AsyncIterator[Any]:
+        try:
+            while True:
+                yield await self.receive_json()
+        except WebSocketDisconnect:
+            pass
+
+    # -- sending ----------------------------------------------------------
+
+    async def _send(self, kind: int, data: str | bytes) -> None:
+        if self.application_state is not WebSocketState.CONNECTED:
+            if self.application_state is WebSocketState.CONNECTING:
+                raise RuntimeError('WebSocket is not connected. Need to call "accept" first.')
+            raise RuntimeError('Cannot call "send" once a close message has been sent.')
+        rc = _core.ws_send(self._q, kind, data, None)
+        while rc == _FULL:  # wait for room in the send queue
+            future = self._loop.create_future()
+            rc = _core.ws_send(self._q, kind, data, future)
+            if rc == _FULL:
+                await future
+                rc = _core.ws_send(self._q, kind, data, None)
+        if rc != _QUEUED:
+            self.client_state = WebSocketState.DISCONNECTED
+            raise WebSocketDisconnect(rc)
+
+    async def send_text(self, data: str) -> None:
+        if not isinstance(data, str):
+            raise TypeError(f"send_text expects a str, not {type(data).__name__}")
+        await self._send(_TEXT, data)
+
+    async def send_bytes(self, data: bytes) -> None:
+        if isinstance(data, (bytearray, memoryview)):
+            data = bytes(data)
+        if not isinstance(data, bytes):
+            raise TypeError(f"send_bytes expects bytes, not {type(data).__name__}")
+        await self._send(_BYTES, data)
+
+    async def send_json(self, data: Any, mode: str = "text") -> None:
+        if mode not in ("text", "binary"):
+            raise RuntimeError('The "mode" argument should be "text" or "binary".')
+        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        await self._send(_TEXT if mode == "text" else _BYTES, text if mode == "text" else text.encode())
+
+    async def send(self, message: Mapping[str, Any]) -> None:
+        """Send an ASGI event: ``websocket.accept``, ``websocket.send`` or
+        ``websocket.close``."""
+        kind = message["type"]
+        if kind == "websocket.accept":
+            await self.accept(message.get("subprotocol"), message.get("headers"))
+        elif kind == "websocket.send":
+            if message.get("text") is not None:
+                await self.send_text(message["text"])
+            else:
+                await self.send_bytes(message["bytes"])
+        elif kind == "websocket.close":
+            await self.close(message.get("code", 1000), message.get("reason"))
+        else:
+            raise RuntimeError(f"unexpected ASGI message type {kind!r}")
+
+
+class _Headers(Mapping[str, str]):
+    def __init__(self, raw: list[list[str]]) -> None:
+        self.raw = [(k, v) for k, v in raw]
+        self._d: dict[str, str] = {}
+        for k, v in self.raw:
+            self._d[k] = f"{self._d[k]}, {v}" if k in self._d else v
+
+    def __getitem__(self, key: str) -> str:
+        return self._d[key.lower()]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._d)
+
+    def __len__(self) -> int:
+        return len(self._d)
+
+
+def _header_pairs(headers: Any) -> list[tuple[str, str]]:
+    if headers is None:
+        return []
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    out = []
+    for k, v in items:
+        k = k.decode("latin-1") if isinstance(k, bytes) else str(k)
+        v = v.decode("latin-1") if isinstance(v, bytes) else str(v)
+        out.append((k, v))
+    return out
+
+
+_CONVERT: dict[str, Callable[[str], Any]] = {"int": int, "float": float, "uuid": uuid.UUID}
+
+
+def entry(endpoint: Callable[..., Any], path: str, label: str) -> Callable[[list[Any]], Any]:
+    """The function the engine calls for each session of a route: builds
+    the :class:`WebSocket`, calls ``endpoint`` and closes the connection
+    when it returns (1000) or raises (1011)."""
+    _, params = _core.parse_path(path)
+    names = [(name, _CONVERT.get(kind)) for name, kind, _ in params]
+    sig = inspect.signature(endpoint)
+    plist = list(sig.parameters.values())
+    if not plist:
+        raise TypeError(f'databridge: websocket route "{path}": the endpoint must take the WebSocket')
+    first = plist[0].name
+    path_names = {name for name, _ in names}
+    extra: list[tuple[str, Any, Any]] = []  # query parameters by name: (name, default, annotation)
+    for p in plist[1:]:
+        if p.name in path_names or p.kind is p.VAR_KEYWORD:
+            continue
+        extra.append((p.name, p.default, p.annotation))
+
+    async def run(payload: list[Any]) -> None:
+        handle, address, req_path, query, headers, values, subprotocols, client, scheme = payload
+        queues = _core.ws_bind(address)
+        path_params = {}
+        for (name, convert), raw in zip(names, values):
+            path_params[name] = convert(raw) if convert is not None else raw
+        ws = WebSocket(handle, queues, req_path, query, headers, path_params, subprotocols, client, scheme)
+        kwargs: dict[str, Any] = {first: ws}
+        kwargs.update({k: v for k, v in path_params.items() if k in sig.parameters})
+        for name, default, annotation in extra:
+            if name in ws.query_params:
+                value: Any = ws.query_params[name]
+                if annotation in (int, float, "int", "float"):
+                    value = (int if annotation in (int, "int") else float)(value)
+                kwargs[name] = value
+            elif default is not inspect.Parameter.empty:
+                kwargs[name] = default
+        code = 1000
+        try:
+            await endpoint(**kwargs)
+        except WebSocketDisconnect:
+            pass
+        except Exception as exc:  # noqa: BLE001: logged and closed with 1011
+            code = 1011
+            _logger.error("websocket endpoint for route %s raised", label, exc_info=(type(exc), exc, exc.__traceback__))
+        if ws.application_state is WebSocketState.CONNECTED:
+            ws.application_state = WebSocketState.DISCONNECTED
+            try:
+                _core.ws_close(queues, code, "")
+            except RuntimeError:
+                pass
+
+    return run
