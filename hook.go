@@ -98,6 +98,13 @@ type hookWriter struct {
 
 func (h *hookWriter) PythonAnswered() { h.python = true }
 
+// Unwrap is the writer under the hook's: a WebSocket route hijacks its
+// connection through it (server.HijackerOf), and then answers in Python.
+func (h *hookWriter) Unwrap() server.ResponseWriter {
+	h.python = true
+	return h.w
+}
+
 func (h *hookWriter) Header() *server.Header {
 	if h.python {
 		return h.w.Header()

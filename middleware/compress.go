@@ -179,6 +179,10 @@ type compressWriter struct {
 
 // underlying adapts the wrapped ResponseWriter to an io.Writer for the
 // encoder.
+// Unwrap is the writer compression wraps (server.HijackerOf: a WebSocket
+// upgrade hands the connection over uncompressed).
+func (cw *compressWriter) Unwrap() server.ResponseWriter { return cw.ResponseWriter }
+
 type underlying struct{ w server.ResponseWriter }
 
 func (u *underlying) Write(p []byte) (int, error) { return u.w.Write(p) }

@@ -84,3 +84,21 @@ func statusValid(status int) bool { return status >= 200 && status <= 599 }
 func bodyAllowed(status int) bool {
 	return status >= 200 && status != 204 && status != 304
 }
+
+// HijackerOf finds the Hijacker under w, looking through the writers of
+// middleware that wrap another one and say so with an Unwrap method (as
+// net/http's ResponseController does), so that a WebSocket upgrade works
+// behind compression, the access log or the Python response hook.
+func HijackerOf(w ResponseWriter) (Hijacker, bool) {
+	for range 32 { // a chain of wrappers, not a cycle
+		if hj, ok := w.(Hijacker); ok {
+			return hj, true
+		}
+		u, ok := w.(interface{ Unwrap() ResponseWriter })
+		if !ok {
+			return nil, false
+		}
+		w = u.Unwrap()
+	}
+	return nil, false
+}

@@ -427,3 +427,34 @@ def test_server_stop_closes_sessions_1001() -> None:
     seen.clear()
     assert run(go) == 1001
     assert seen["stop"] == 1001
+
+
+def test_websocket_behind_gzip_and_python_middleware() -> None:
+    """Middleware that wrap the response writer (GZip in Go, the Python
+    stack's response hook) pass the connection hand-over through."""
+    from databridge.middleware import GZipMiddleware
+
+    app = App()
+    app.add_middleware(GZipMiddleware, minimum_size=10)
+
+    @app.middleware("http")
+    async def tag(request, call_next):  # type: ignore[no-untyped-def]
+        response = await call_next(request)
+        response.headers["x-tagged"] = "1"
+        return response
+
+    @app.websocket("/echo")
+    async def echo(websocket: WebSocket) -> None:
+        await websocket.accept()
+        await websocket.send_text(await websocket.receive_text())
+
+    server = Server(app, host="127.0.0.1", port=0)
+    server.start()
+    try:
+        async def go() -> None:
+            async with connect(f"ws://127.0.0.1:{server.port}/echo") as ws:
+                await ws.send("through the middleware " * 4)
+                assert await ws.recv() == "through the middleware " * 4
+        run(go)
+    finally:
+        server.stop(timeout=10)

@@ -231,7 +231,7 @@ func (rt *Route) Serve(w server.ResponseWriter, r *server.Request) {
 		w.Send(status, []byte(why+"\n"))
 		return
 	}
-	hj, ok := w.(server.Hijacker)
+	hj, ok := server.HijackerOf(w)
 	if !ok {
 		w.Header().Set("content-type", "text/plain; charset=utf-8")
 		w.Send(http.StatusUpgradeRequired, []byte("WebSockets need HTTP/1.1\n"))
