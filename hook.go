@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bufio"
+	"errors"
+	"net"
 	"net/http"
 
 	"github.com/databridge/databridge/pybridge"
@@ -98,11 +101,18 @@ type hookWriter struct {
 
 func (h *hookWriter) PythonAnswered() { h.python = true }
 
-// Unwrap is the writer under the hook's: a WebSocket route hijacks its
-// connection through it (server.HijackerOf), and then answers in Python.
-func (h *hookWriter) Unwrap() server.ResponseWriter {
+// Unwrap is the writer under the hook's (metrics find theirs through it).
+func (h *hookWriter) Unwrap() server.ResponseWriter { return h.w }
+
+// Hijack hands the connection over (a WebSocket route): what follows is
+// the route's, so nothing is recorded for the hook.
+func (h *hookWriter) Hijack() (net.Conn, *bufio.Reader, error) {
+	hj, ok := server.HijackerOf(h.w)
+	if !ok {
+		return nil, nil, errors.New("databridge: this connection cannot be handed over")
+	}
 	h.python = true
-	return h.w
+	return hj.Hijack()
 }
 
 func (h *hookWriter) Header() *server.Header {

@@ -373,7 +373,7 @@ class FileResponse(Response):
         filename: str | None = None,
         content_disposition_type: str = "attachment",
     ) -> None:
-        super().__init__(None, status=status_code, headers=headers, media_type=media_type)
+        super().__init__(None, status_code=status_code, headers=headers, media_type=media_type)
         path = os.fspath(path)
         if isinstance(path, bytes):
             path = os.fsdecode(path)
@@ -386,18 +386,8 @@ class FileResponse(Response):
         self.path = path
         self.filename = filename
         if filename is not None:
-            disposition = content_disposition(filename, content_disposition_type)
-            if self.headers is None:
-                self.headers = {"content-disposition": disposition}
-            elif isinstance(self.headers, dict):
-                if not any(k.lower() == "content-disposition" for k in self.headers):
-                    self.headers["content-disposition"] = disposition
-            elif not any(k.lower() == "content-disposition" for k, _ in self.headers):
-                self.headers.append(("content-disposition", disposition))
-
-    @property
-    def status_code(self) -> int:
-        return self.status
+            if "content-disposition" not in self.headers:
+                self.headers["content-disposition"] = content_disposition(filename, content_disposition_type)
 
     def __repr__(self) -> str:
         return (
