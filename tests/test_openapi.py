@@ -498,3 +498,27 @@ def test_user_route_on_the_docs_url_when_docs_are_off() -> None:
 def test_docs_url_must_be_a_path(url: Any) -> None:
     with pytest.raises(ValueError, match="docs_url"):
         App(docs_url=url)
+
+
+def test_a_custom_validation_handler_leaves_the_422_without_a_schema() -> None:
+    """The app answers 422 in its own shape: the document must not claim
+    the built-in one (schemathesis checks responses against it)."""
+    from databridge import RequestValidationError
+
+    app = App()
+
+    @app.get("/items")
+    def items(request, limit: int = 10):  # type: ignore[no-untyped-def]
+        return {"limit": limit}
+
+    plain = App()
+    plain.get("/items")(items)
+    assert "content" in plain.openapi()["paths"]["/items"]["get"]["responses"]["422"]
+
+    @app.exception_handler(RequestValidationError)
+    def own(request, exc):  # type: ignore[no-untyped-def]
+        return (422, {"detail": exc.errors()})
+
+    assert app.openapi()["paths"]["/items"]["get"]["responses"]["422"] == {
+        "description": "Validation Error (the app's own exception handler)"
+    }

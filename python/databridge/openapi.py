@@ -22,6 +22,7 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .exceptions import RequestValidationError
 from ._schema import NoneType, is_structured, sanitize, schema_of, unwrap
 from .responses import Response
 from .routing import Route
@@ -85,6 +86,11 @@ _BUILTIN_COMPONENTS: dict[str, dict[str, Any]] = {
 def build(app: App) -> dict[str, Any]:
     """The OpenAPI 3.1.0 document of ``app``'s routes."""
     document = _Document()
+    # An app with its own handler for validation errors answers 422 in its
+    # own shape, which the document cannot know: it then names the status
+    # without a schema.
+    handlers = getattr(app, "exception_handlers", {})
+    document.custom_422 = RequestValidationError in handlers or 422 in handlers
     paths: dict[str, dict[str, Any]] = {}
     for route in app.routes:
         method = route.method.lower()
@@ -110,6 +116,7 @@ class _Document:
     def __init__(self) -> None:
         self.components: dict[str, dict[str, Any]] = copy.deepcopy(_BUILTIN_COMPONENTS)
         self.operation_ids: set[str] = set()
+        self.custom_422 = False  # the app answers 422 with its own handler
 
     # -- schemas ------------------------------------------------------------
 
@@ -226,7 +233,9 @@ class _Document:
         if media is not None:
             response["content"] = {media: {"schema": schema} if schema else {}}
         responses: dict[str, Any] = {str(status): response}
-        if plan.spec is not None:
+        if plan.spec is not None and self.custom_422:
+            responses["422"] = {"description": "Validation Error (the app's own exception handler)"}
+        elif plan.spec is not None:
             responses["422"] = {
                 "description": "Validation Error",
                 "content": {"application/json": {"schema": {"$ref": _REF + "ValidationError"}}},
