@@ -8,11 +8,8 @@
 package accesslog
 
 import (
-	"bufio"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -175,50 +172,8 @@ func (l *Logger) Middleware(h server.Handler) server.Handler {
 
 var recPool = sync.Pool{New: func() any { return new(Recorder) }}
 
-// Recorder is a ResponseWriter that notes the status and body bytes sent.
-type Recorder struct {
-	server.ResponseWriter
-	Status int
-	Bytes  int64
-}
-
-func (r *Recorder) WriteHeader(status int) {
-	if r.Status == 0 {
-		r.Status = status
-	}
-	r.ResponseWriter.WriteHeader(status)
-}
-
-func (r *Recorder) Write(p []byte) (int, error) {
-	if r.Status == 0 {
-		r.Status = 200
-	}
-	n, err := r.ResponseWriter.Write(p)
-	r.Bytes += int64(n)
-	return n, err
-}
-
-func (r *Recorder) Send(status int, body []byte) error {
-	if r.Status == 0 {
-		r.Status = status
-	}
-	r.Bytes += int64(len(body))
-	return r.ResponseWriter.Send(status, body)
-}
-
-// Hijack hands the connection over when the wrapped writer can.
-func (r *Recorder) Hijack() (net.Conn, *bufio.Reader, error) {
-	if h, ok := r.ResponseWriter.(server.Hijacker); ok {
-		if r.Status == 0 {
-			r.Status = 101
-		}
-		return h.Hijack()
-	}
-	return nil, nil, errors.New("databridge: this connection cannot be hijacked")
-}
-
-// Unwrap is the wrapped writer.
-func (r *Recorder) Unwrap() server.ResponseWriter { return r.ResponseWriter }
+// Recorder is the writer the access log wraps a response in.
+type Recorder = server.Counter
 
 func (l *Logger) log(r *server.Request, status int, n int64, start time.Time) {
 	if status == 0 {

@@ -117,38 +117,9 @@ func (m *Metrics) Handler() http.Handler {
 // Recorder is the ResponseWriter the middleware passes on: routes name
 // themselves on it (Label).
 type Recorder struct {
-	server.ResponseWriter
-	Route  string
-	Status int
-	Bytes  int64
+	server.Counter
+	Route string
 }
-
-func (r *Recorder) WriteHeader(status int) {
-	if r.Status == 0 {
-		r.Status = status
-	}
-	r.ResponseWriter.WriteHeader(status)
-}
-
-func (r *Recorder) Write(p []byte) (int, error) {
-	if r.Status == 0 {
-		r.Status = 200
-	}
-	n, err := r.ResponseWriter.Write(p)
-	r.Bytes += int64(n)
-	return n, err
-}
-
-func (r *Recorder) Send(status int, body []byte) error {
-	if r.Status == 0 {
-		r.Status = status
-	}
-	r.Bytes += int64(len(body))
-	return r.ResponseWriter.Send(status, body)
-}
-
-// Unwrap is the wrapped writer.
-func (r *Recorder) Unwrap() server.ResponseWriter { return r.ResponseWriter }
 
 // Label wraps a route's handler so that the metrics name it by route.
 func Label(route string, h server.Handler) server.Handler {
@@ -183,7 +154,7 @@ func (m *Metrics) Middleware(onMain bool) server.Middleware {
 			if r.ContentLength > 0 {
 				m.bytesIn.Add(float64(r.ContentLength))
 			}
-			rec := &Recorder{ResponseWriter: w}
+			rec := &Recorder{Counter: server.Counter{ResponseWriter: w}}
 			h.Serve(rec, r)
 			m.inFlight.Dec()
 			status := rec.Status

@@ -1,0 +1,54 @@
+package server
+
+import (
+	"bufio"
+	"errors"
+	"net"
+)
+
+// Counter is a ResponseWriter that notes the status and the body bytes
+// sent through it: what the access log and the metrics middleware wrap a
+// response in. It unwraps to the writer it wraps and passes a hijack on.
+type Counter struct {
+	ResponseWriter
+	Status int
+	Bytes  int64
+}
+
+func (c *Counter) WriteHeader(status int) {
+	if c.Status == 0 {
+		c.Status = status
+	}
+	c.ResponseWriter.WriteHeader(status)
+}
+
+func (c *Counter) Write(p []byte) (int, error) {
+	if c.Status == 0 {
+		c.Status = 200
+	}
+	n, err := c.ResponseWriter.Write(p)
+	c.Bytes += int64(n)
+	return n, err
+}
+
+func (c *Counter) Send(status int, body []byte) error {
+	if c.Status == 0 {
+		c.Status = status
+	}
+	c.Bytes += int64(len(body))
+	return c.ResponseWriter.Send(status, body)
+}
+
+// Hijack hands the connection over when a writer below can (a 101).
+func (c *Counter) Hijack() (net.Conn, *bufio.Reader, error) {
+	if h, ok := HijackerOf(c.ResponseWriter); ok {
+		if c.Status == 0 {
+			c.Status = 101
+		}
+		return h.Hijack()
+	}
+	return nil, nil, errors.New("databridge: this connection cannot be hijacked")
+}
+
+// Unwrap is the wrapped writer.
+func (c *Counter) Unwrap() ResponseWriter { return c.ResponseWriter }
