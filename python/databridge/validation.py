@@ -552,6 +552,29 @@ def plan_route(
     return Plan(tuple(path_params), tuple(params), body_spec, validator, spec_json, endpoint)
 
 
+def _is_class(tp: Any) -> bool:
+    """A real class: on Python 3.10 ``list[int]`` passes ``isinstance(tp,
+    type)`` and then fails ``issubclass``."""
+    return isinstance(tp, type) and typing.get_origin(tp) is None
+
+
+def _hoist_annotated(tp: Any) -> Any:
+    """``Optional[Annotated[X, m]]`` → ``Annotated[Optional[X], m]``:
+    Python 3.10's get_type_hints wraps an annotation whose default is None
+    in Optional, outside its Annotated (3.11+ leaves it alone)."""
+    args = typing.get_args(tp)
+    if not is_union(tp) or not any(typing.get_origin(a) is typing.Annotated for a in args):
+        return tp
+    inner, extras = [], []
+    for a in args:
+        if typing.get_origin(a) is typing.Annotated:
+            inner.append(typing.get_args(a)[0])
+            extras.extend(a.__metadata__)
+        else:
+            inner.append(a)
+    return typing.Annotated[(typing.Union[tuple(inner)], *extras)]
+
+
 def _plan_arguments(
     arguments: dict[str, tuple[Any, Any]],
     by_name: dict[str, PathParam],
@@ -570,6 +593,7 @@ def _plan_arguments(
     body_param: tuple[str, Any, bool] | None = None  # (name, annotation, required)
     of = "" if dependency is None else f" of dependency {_default_dependency_name(dependency)}"
     for name, (tp, default) in arguments.items():
+        tp = _hoist_annotated(tp)
         marker: Param | None = None
         depends: DependsMarker | None = default if isinstance(default, DependsMarker) else None
         for extra in typing.get_args(tp)[1:] if typing.get_origin(tp) is typing.Annotated else ():
@@ -579,10 +603,10 @@ def _plan_arguments(
             dependant.deps.append((name, _dependency(depends, unwrap(tp), by_name, path, error, params, converters, seen)))
             continue
         plain = unwrap(tp)
-        if isinstance(plain, type) and issubclass(plain, BackgroundTasks):
+        if _is_class(plain) and issubclass(plain, BackgroundTasks):
             dependant.background.append(name)
             continue
-        if isinstance(plain, type) and issubclass(plain, Request):
+        if _is_class(plain) and issubclass(plain, Request):
             dependant.request_view.append(name)
             continue
         if dependency is not None and name == "request" and (plain is Any or plain is dict or typing.get_origin(plain) is dict):
