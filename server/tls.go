@@ -32,6 +32,12 @@ func LoadTLS(certFile, keyFile, password, caCerts string) (*tls.Config, error) {
 		}
 	}
 	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil && password != "" {
+		// Legacy PEM encryption has no integrity check: a wrong password
+		// passes the padding check now and then (about 1 in 256) and
+		// yields garbage that only the key parse refuses.
+		return nil, fmt.Errorf("databridge: ssl_keyfile: cannot decrypt the key (wrong ssl_keyfile_password?): %w", err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("databridge: TLS certificate and key: %w", err)
 	}

@@ -609,7 +609,8 @@ def _plan_arguments(
         if _is_class(plain) and issubclass(plain, Request):
             dependant.request_view.append(name)
             continue
-        if dependency is not None and name == "request" and (plain is Any or plain is dict or typing.get_origin(plain) is dict):
+        bare = without_none(plain)[0]  # 3.10 makes `request: dict = None` Optional[dict]
+        if dependency is not None and name == "request" and (bare is Any or bare is dict or typing.get_origin(bare) is dict):
             dependant.request.append(name)
             continue
         if isinstance(default, Param):
