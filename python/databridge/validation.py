@@ -593,7 +593,6 @@ def _plan_arguments(
     body_param: tuple[str, Any, bool] | None = None  # (name, annotation, required)
     of = "" if dependency is None else f" of dependency {_default_dependency_name(dependency)}"
     for name, (tp, default) in arguments.items():
-        tp = _hoist_annotated(tp)
         marker: Param | None = None
         depends: DependsMarker | None = default if isinstance(default, DependsMarker) else None
         for extra in typing.get_args(tp)[1:] if typing.get_origin(tp) is typing.Annotated else ():
@@ -702,7 +701,7 @@ def _dependency_arguments(call: Callable[..., Any], error: _RouteError) -> dict[
             raise error(f'dependency {_default_dependency_name(call)}: parameter "{param.name}" is positional-only; dependency parameters are passed by name')
     target: Any = call.__init__ if isinstance(call, type) else _annotated_function(call)  # type: ignore[misc]
     try:
-        hints = typing.get_type_hints(target, include_extras=True)
+        hints = _type_hints(target)
     except Exception as exc:
         raise error(f"cannot resolve the annotations of dependency {_default_dependency_name(call)}: {exc}") from None
     arguments: dict[str, tuple[Any, Any]] = {}
@@ -713,6 +712,12 @@ def _dependency_arguments(call: Callable[..., Any], error: _RouteError) -> dict[
                 tp = type(param.default)
         arguments[param.name] = (tp, param.default)
     return arguments
+
+
+def _type_hints(target: Any) -> dict[str, Any]:
+    """The annotations of ``target``'s parameters, the same on every Python
+    version (see _hoist_annotated)."""
+    return {name: _hoist_annotated(tp) for name, tp in typing.get_type_hints(target, include_extras=True).items()}
 
 
 def _arguments(handler: Handler, error: _RouteError) -> dict[str, tuple[Any, Any]]:
@@ -738,7 +743,7 @@ def _arguments(handler: Handler, error: _RouteError) -> dict[str, tuple[Any, Any
         if param.kind is inspect.Parameter.POSITIONAL_ONLY:
             raise error(f'parameter "{param.name}" is positional-only; handler parameters are passed by name')
     try:
-        hints = typing.get_type_hints(_annotated_function(handler), include_extras=True)
+        hints = _type_hints(_annotated_function(handler))
     except Exception as exc:
         raise error(f"cannot resolve the handler's annotations: {exc}") from None
     arguments: dict[str, tuple[Any, Any]] = {}
