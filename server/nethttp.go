@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -95,7 +96,7 @@ func fillFromNetHTTP(r *Request, hr *http.Request, maxBody int64) {
 	for name := range hr.Header {
 		names = append(names, name)
 	}
-	sortStrings(names)
+	slices.Sort(names)
 	for _, name := range names {
 		lower := strings.ToLower(name)
 		for _, v := range hr.Header[name] {
@@ -104,14 +105,6 @@ func fillFromNetHTTP(r *Request, hr *http.Request, maxBody int64) {
 	}
 	if len(hr.TransferEncoding) > 0 && hr.Header["Transfer-Encoding"] == nil {
 		r.Header.Add("transfer-encoding", strings.Join(hr.TransferEncoding, ", "))
-	}
-}
-
-func sortStrings(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
 	}
 }
 
