@@ -124,7 +124,7 @@ type Recorder struct {
 // Label wraps a route's handler so that the metrics name it by route.
 func Label(route string, h server.Handler) server.Handler {
 	return server.HandlerFunc(func(w server.ResponseWriter, r *server.Request) {
-		for x := w; x != nil; {
+		for x := w; x != nil && On(); {
 			if rec, ok := x.(*Recorder); ok {
 				rec.Route = route
 				break
