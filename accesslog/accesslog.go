@@ -187,13 +187,13 @@ func (l *Logger) log(r *server.Request, status int, n int64, start time.Time) {
 		b = append(b, `{"time":`...)
 		b = strconv.AppendQuote(b, now.Format(time.RFC3339Nano))
 		b = append(b, `,"remote_addr":`...)
-		b = appendJSONString(b, host)
+		b = server.AppendJSONString(b, host)
 		b = append(b, `,"method":`...)
-		b = appendJSONString(b, r.Method)
+		b = server.AppendJSONString(b, r.Method)
 		b = append(b, `,"target":`...)
-		b = appendJSONString(b, r.Target)
+		b = server.AppendJSONString(b, r.Target)
 		b = append(b, `,"proto":`...)
-		b = appendJSONString(b, r.Proto())
+		b = server.AppendJSONString(b, r.Proto())
 		b = append(b, `,"status":`...)
 		b = strconv.AppendInt(b, int64(status), 10)
 		b = append(b, `,"bytes":`...)
@@ -201,7 +201,7 @@ func (l *Logger) log(r *server.Request, status int, n int64, start time.Time) {
 		b = append(b, `,"duration_ms":`...)
 		b = strconv.AppendFloat(b, float64(now.Sub(start).Microseconds())/1000, 'f', 3, 64)
 		b = append(b, `,"user_agent":`...)
-		b = appendJSONString(b, r.Header.Get("user-agent"))
+		b = server.AppendJSONString(b, r.Header.Get("user-agent"))
 		b = append(b, `,"request_id":`...)
 		id := r.Header.Get("x-request-id")
 		if id == "" {
@@ -210,7 +210,7 @@ func (l *Logger) log(r *server.Request, status int, n int64, start time.Time) {
 			b = strconv.AppendUint(b, l.ids.Add(1), 36)
 			b = append(b, '"')
 		} else {
-			b = appendJSONString(b, id)
+			b = server.AppendJSONString(b, id)
 		}
 		b = append(b, "}\n"...)
 	} else {
@@ -266,22 +266,6 @@ func appendSafe(b []byte, s string) []byte {
 }
 
 const hex = "0123456789ABCDEF"
-
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '"' || c == '\\':
-			b = append(b, '\\', c)
-		case c < 0x20 || c == 0x7f:
-			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
-		default:
-			b = append(b, c)
-		}
-	}
-	return append(b, '"')
-}
 
 // clock caches the formatted timestamp of the current second.
 type clock struct {
