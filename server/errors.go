@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"io"
 	"log"
 	"strings"
 	"unicode/utf8"
@@ -14,6 +15,13 @@ var ErrBodyTooLarge = errors.New("databridge: request body too large")
 // ErrBadFraming is wrapped by the errors of a request body whose framing
 // is broken (a bad chunk size, a truncated body): the connection is closed.
 var ErrBadFraming = errors.New("databridge: malformed request body")
+
+// IsTruncated reports whether err is a body that ended before its length
+// or its last chunk because the connection did: the client went away,
+// rather than sent a malformed body.
+func IsTruncated(err error) bool {
+	return err == errTruncated || errors.Is(err, io.ErrUnexpectedEOF)
+}
 
 // The messages of the engine's own error responses.
 const (

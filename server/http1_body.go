@@ -42,9 +42,19 @@ type bodyReader struct {
 	started bool  // the first Read happened (deadline set, 100 sent)
 	expect  bool  // 100-continue is owed on the first Read
 	sent100 bool
-	inChunk bool // chunked: within a chunk's data
-	drained bool // the front drains what the handler left
+	inChunk bool  // chunked: within a chunk's data
+	drained bool  // the front drains what the handler left
+	renewAt int64 // read count at which the read deadline is renewed
 }
+
+// bodyDeadlineStep is how much of a body extends its read deadline: the
+// first Read sets it to ReadBodyTimeout, and each further step read
+// restarts it, so that a large upload need only keep arriving (a step per
+// timeout), while a small body still has the timeout in all.
+const bodyDeadlineStep = 1 << 20
+
+// setLimit changes the body's limit (SetBodyLimit).
+func (b *bodyReader) setLimit(n int64) { b.limit = n }
 
 func (b *bodyReader) reset(c *conn, chunked bool, length int64, limit int64, expect bool) {
 	*b = bodyReader{c: c, br: c.br, chunked: chunked, left: length, limit: limit, expect: expect}
@@ -75,6 +85,10 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 			b.sent100 = true
 		}
 		b.c.nc.SetReadDeadline(time.Now().Add(b.c.s.cfg.ReadBodyTimeout))
+		b.renewAt = bodyDeadlineStep
+	} else if b.read >= b.renewAt {
+		b.c.nc.SetReadDeadline(time.Now().Add(b.c.s.cfg.ReadBodyTimeout))
+		b.renewAt = b.read + bodyDeadlineStep
 	}
 	if len(p) == 0 {
 		return 0, nil

@@ -114,7 +114,11 @@ type limitedBody struct {
 		Read([]byte) (int, error)
 	}
 	left int64
+	read int64
 }
+
+// setLimit changes the body's limit (SetBodyLimit).
+func (b *limitedBody) setLimit(n int64) { b.left = n - b.read }
 
 func (b *limitedBody) Read(p []byte) (int, error) {
 	if b.left < 0 {
@@ -125,6 +129,7 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 	}
 	n, err := b.r.Read(p)
 	b.left -= int64(n)
+	b.read += int64(n)
 	if b.left < 0 {
 		return n, ErrBodyTooLarge
 	}

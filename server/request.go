@@ -96,6 +96,16 @@ func (r *Request) Proto() string {
 	}
 }
 
+// SetBodyLimit replaces the body limit of r, before its body is read: a
+// route with a limit of its own (larger or smaller than the server's)
+// sets it. Body then enforces n.
+func SetBodyLimit(r *Request, n int64) {
+	r.BodyLimit = n
+	if l, ok := r.Body.(interface{ setLimit(int64) }); ok {
+		l.setLimit(n)
+	}
+}
+
 // NoBody is the Body of a request without one.
 var NoBody io.Reader = noBody{}
 
