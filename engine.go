@@ -72,14 +72,42 @@ func newEngine() (*engine, error) {
 	return e, nil
 }
 
+// routeOptions are a route's own settings, as add_route passes them (JSON).
+type routeOptions struct {
+	MaxBodySize int64  `json:"max_body_size"` // 0: the server's limit
+	Body        string `json:"body"`          // "buffer" (""), "stream" or "spool"
+}
+
+// pyrouteOptions checks o and gives the route's options.
+func (e *engine) pyrouteOptions(o routeOptions) (pyroute.Options, error) {
+	opts := pyroute.Options{MaxBody: o.MaxBodySize, Deliver: e.loop.Deliver}
+	if o.MaxBodySize < 0 {
+		return opts, fmt.Errorf("databridge: max_body_size must be >= 0, not %d", o.MaxBodySize)
+	}
+	switch o.Body {
+	case "", "buffer":
+		opts.Body = pyroute.BodyBuffer
+	case "stream":
+		opts.Body = pyroute.BodyStream
+	case "spool":
+		opts.Body = pyroute.BodySpool
+	default:
+		return opts, fmt.Errorf("databridge: unknown body mode %q", o.Body)
+	}
+	return opts, nil
+}
+
 // addRoute registers a handler. spec, when not nil, is the route spec of
 // docs/route-spec.md: compiled now, it validates every request in Go and
 // gives the handler keyword arguments.
-func (e *engine) addRoute(gil pybridge.GIL, method, path string, fn pybridge.Object, name string, spec []byte) error {
+func (e *engine) addRoute(gil pybridge.GIL, method, path string, fn pybridge.Object, name string, spec []byte, o routeOptions) error {
 	label := strings.ToUpper(method) + " " + path + " (" + name + ")"
+	opts, err := e.pyrouteOptions(o)
+	if err != nil {
+		return fmt.Errorf("%w (route %s)", err, label)
+	}
 	var v *validate.Validator
 	if spec != nil {
-		var err error
 		if v, err = validate.Compile(spec); err != nil {
 			return fmt.Errorf("%w (route %s)", err, label)
 		}
@@ -104,7 +132,7 @@ func (e *engine) addRoute(gil pybridge.GIL, method, path string, fn pybridge.Obj
 		metrics.ObserveCall(start)
 		return reply
 	}
-	route := metrics.Label(pattern.Canonical, pyroute.New(call, label, pattern, v, 0))
+	route := metrics.Label(pattern.Canonical, pyroute.New(call, label, pattern, v, opts))
 	if _, err := e.router.Add(method, path, name, route); err != nil {
 		h.Close(gil)
 		return err

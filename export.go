@@ -14,7 +14,9 @@ package main
 import "C"
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"runtime/cgo"
 	"strings"
 	"time"
@@ -145,13 +147,20 @@ func dbEngineFree(h C.longlong) C.int {
 
 //export dbAddRoute
 func dbAddRoute(h C.longlong, method *C.char, mlen C.Py_ssize_t, path *C.char, plen C.Py_ssize_t,
-	handler *C.PyObject, name *C.char, nlen C.Py_ssize_t, spec *C.char, slen C.Py_ssize_t) C.int {
+	handler *C.PyObject, name *C.char, nlen C.Py_ssize_t, spec *C.char, slen C.Py_ssize_t,
+	options *C.char, olen C.Py_ssize_t) C.int {
 	return status(withEngine(h, func(gil pybridge.GIL, e *engine) error {
 		var specJSON []byte
 		if spec != nil {
 			specJSON = C.GoBytes(unsafe.Pointer(spec), C.int(slen))
 		}
-		err := e.addRoute(gil, str(method, mlen), str(path, plen), obj(handler), str(name, nlen), specJSON)
+		var o routeOptions
+		if options != nil {
+			if err := json.Unmarshal(C.GoBytes(unsafe.Pointer(options), C.int(olen)), &o); err != nil {
+				return pybridge.Raise(gil, pybridge.ValueError, fmt.Errorf("databridge: route options: %w", err))
+			}
+		}
+		err := e.addRoute(gil, str(method, mlen), str(path, plen), obj(handler), str(name, nlen), specJSON, o)
 		if pybridge.IsPythonError(err) {
 			return err // raised
 		}

@@ -60,17 +60,18 @@ static PyObject *m_engine_free(PyObject *self, PyObject *arg) {
 
 static PyObject *m_add_route(PyObject *self, PyObject *args) {
     long long h;
-    const char *method, *path, *name, *spec = NULL;
-    Py_ssize_t mlen, plen, nlen, slen = 0;
+    const char *method, *path, *name, *spec = NULL, *options = NULL;
+    Py_ssize_t mlen, plen, nlen, slen = 0, olen = 0;
     PyObject *handler;
-    if (!PyArg_ParseTuple(args, "Ls#s#Os#|z#:add_route", &h, &method, &mlen, &path, &plen, &handler, &name, &nlen,
-                          &spec, &slen))
+    if (!PyArg_ParseTuple(args, "Ls#s#Os#|z#z#:add_route", &h, &method, &mlen, &path, &plen, &handler, &name, &nlen,
+                          &spec, &slen, &options, &olen))
         return NULL;
     if (!PyCallable_Check(handler)) {
         PyErr_SetString(PyExc_TypeError, "handler must be callable");
         return NULL;
     }
-    if (dbAddRoute(h, (char *)method, mlen, (char *)path, plen, handler, (char *)name, nlen, (char *)spec, slen) < 0)
+    if (dbAddRoute(h, (char *)method, mlen, (char *)path, plen, handler, (char *)name, nlen, (char *)spec, slen,
+                   (char *)options, olen) < 0)
         return NULL;
     Py_RETURN_NONE;
 }
@@ -253,6 +254,16 @@ static PyObject *m_ws_accept(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* body_read(stream id, future): the next chunk of a streamed request body
+ * (pyroute/bodystream.go), delivered to future as [kind, bytes]. */
+static PyObject *m_body_read(PyObject *self, PyObject *args) {
+    long long id;
+    PyObject *future;
+    if (!PyArg_ParseTuple(args, "LO:body_read", &id, &future)) return NULL;
+    if (dbBodyRead(id, future) < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
 /* The session's message queues (pybridge/ws.c): in C, the GIL thread does
  * not enter Go per message. ws_bind(address) -> capsule, once a session. */
 static PyObject *m_ws_bind(PyObject *self, PyObject *arg) { return db_ws_bind(arg); }
@@ -305,6 +316,7 @@ static PyMethodDef methods[] = {
     {"abort", m_abort, METH_O, NULL},
     {"add_websocket", m_add_websocket, METH_VARARGS, NULL},
     {"ws_accept", m_ws_accept, METH_VARARGS, NULL},
+    {"body_read", m_body_read, METH_VARARGS, NULL},
     {"ws_bind", m_ws_bind, METH_O, NULL},
     {"ws_receive", m_ws_receive, METH_VARARGS, NULL},
     {"ws_send", m_ws_send, METH_VARARGS, NULL},

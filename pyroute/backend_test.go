@@ -107,7 +107,7 @@ func newRouter(table routeTable, b Backend) *router.Router {
 			panic(err)
 		}
 		call := func(request []byte, kwargs bool) *wire.Reply { return b.Call(path, request) }
-		if _, err := rt.Add(r[0], path, path, New(call, path, p, nil, 0)); err != nil {
+		if _, err := rt.Add(r[0], path, path, New(call, path, p, nil, Options{})); err != nil {
 			panic(fmt.Sprintf("Add(%s %s): %v", r[0], path, err))
 		}
 	}

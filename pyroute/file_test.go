@@ -33,7 +33,7 @@ func TestFileReply(t *testing.T) {
 			call := func([]byte, bool) *wire.Reply {
 				return &wire.Reply{Status: tt.status, Header: [][2]string{{"x-a", "1"}, {wire.FileHeader, tt.value}}}
 			}
-			rt := New(call, "GET /f (f)", nil, nil, 0)
+			rt := New(call, "GET /f (f)", nil, nil, Options{})
 			req := &server.Request{Method: "GET", Path: "/f", RawPath: "/f", Body: server.NoBody, ProtoMajor: 1, ProtoMinor: 1}
 			if tt.rng != "" {
 				req.Header.Add("range", tt.rng)

@@ -43,7 +43,15 @@ func encodeURLEncodedForm(s *scratch) {
 // the fields, so part contents are read straight into the wire buffers. An
 // empty body is an empty form. The error, for a malformed body, is meant
 // for the client.
-func encodeMultipartForm(s *scratch, boundary string) error {
+//
+// body is the body to parse: s.body, or, for a BodySpool route, the
+// request's Body itself, read as the parts come; then a file part larger
+// than spoolThreshold is written to a temporary file (sp) and its entry
+// has "path" instead of "content", field values are bounded by
+// maxSpoolField, and every file entry has its part's "headers". An error
+// reading body itself (too large, the client gone) is returned as a
+// *bodyReadError.
+func encodeMultipartForm(s *scratch, body io.Reader, boundary string, sp *spool) error {
 	if boundary == "" {
 		return errors.New("databridge: no boundary in Content-Type")
 	}
@@ -66,8 +74,18 @@ func encodeMultipartForm(s *scratch, boundary string) error {
 	var more map[string][]string
 
 	var mr *multipart.Reader
-	if len(s.body) > 0 {
+	var src *recordingReader
+	if sp != nil {
+		src = &recordingReader{r: body}
+		mr = multipart.NewReader(src, boundary)
+	} else if len(s.body) > 0 {
 		mr = multipart.NewReader(bytes.NewReader(s.body), boundary)
+	}
+	fail := func(err error) error {
+		if src != nil && src.err != nil {
+			return &bodyReadError{src.err}
+		}
+		return err
 	}
 	for mr != nil {
 		p, err := mr.NextPart()
@@ -75,7 +93,10 @@ func encodeMultipartForm(s *scratch, boundary string) error {
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("databridge: %w", err)
+			if src != nil && src.empty() {
+				break // no body at all: an empty form
+			}
+			return fail(fmt.Errorf("databridge: %w", err))
 		}
 		name := p.FormName()
 		if name == "" {
@@ -86,11 +107,15 @@ func encodeMultipartForm(s *scratch, boundary string) error {
 			if fieldParts++; fieldParts > maxFormFields {
 				return fmt.Errorf("databridge: more than %d fields", maxFormFields)
 			}
+			var value io.Reader = p
+			if sp != nil {
+				value = &fieldReader{r: p, left: maxSpoolField, name: name}
+			}
 			if s.seen.has(name) {
 				// A repeat: its value is only for getlist.
-				b, err := appendAll(nil, p)
+				b, err := appendAll(nil, value)
 				if err != nil {
-					return fmt.Errorf("databridge: field %q: %w", name, err)
+					return fail(fmt.Errorf("databridge: field %q: %w", name, err))
 				}
 				if more == nil {
 					more = map[string][]string{}
@@ -102,8 +127,8 @@ func encodeMultipartForm(s *scratch, boundary string) error {
 			fields++
 			e.Str(name)
 			start := len(e.Buf) + 5 // past the str's tag and length
-			if err := appendStr(e, p); err != nil {
-				return fmt.Errorf("databridge: field %q: %w", name, err)
+			if err := appendStr(e, value); err != nil {
+				return fail(fmt.Errorf("databridge: field %q: %w", name, err))
 			}
 			firsts = append(firsts, span{name, start, len(e.Buf)})
 			continue
@@ -115,7 +140,13 @@ func encodeMultipartForm(s *scratch, boundary string) error {
 		if ct == "" {
 			ct = "application/octet-stream"
 		}
-		f.Dict(5)
+		if sp != nil {
+			f.Dict(6)
+			f.Key(wire.KeyHeaders)
+			encodePartHeaders(f, p)
+		} else {
+			f.Dict(5)
+		}
 		f.Key(wire.KeyName)
 		f.Str(name)
 		f.Key(wire.KeyFilename)
@@ -125,10 +156,17 @@ func encodeMultipartForm(s *scratch, boundary string) error {
 		f.Key(wire.KeySize)
 		sizeAt := len(f.Buf)
 		f.Int(0)
-		f.Key(wire.KeyContent)
-		n, err := appendBytes(f, p)
+		var n int64
+		if sp != nil {
+			n, err = sp.appendFile(f, p)
+		} else {
+			f.Key(wire.KeyContent)
+			var m int
+			m, err = appendBytes(f, p)
+			n = int64(m)
+		}
 		if err != nil {
-			return fmt.Errorf("databridge: file %q: %w", filename, err)
+			return fail(fmt.Errorf("databridge: file %q: %w", filename, err))
 		}
 		binary.LittleEndian.PutUint64(f.Buf[sizeAt+1:], uint64(n))
 	}

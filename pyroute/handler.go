@@ -29,22 +29,46 @@ type Route struct {
 	name      string              // for logs: GET /users/<id> (get_user)
 	params    []router.Param      // the path's parameters, in order
 	validator *validate.Validator // nil: the handler takes only the request
-	maxBody   int64
+	opts      Options
+}
+
+// BodyMode is how a route reads request bodies.
+type BodyMode uint8
+
+const (
+	// BodyBuffer reads the whole body before the call and gives it to the
+	// handler parsed (body, form_data) and raw (raw_body).
+	BodyBuffer BodyMode = iota
+	// BodyStream leaves the body on the connection: the handler reads it
+	// as it arrives (request.stream(), ReadChunk); the dict's body keys
+	// are empty.
+	BodyStream
+	// BodySpool parses a multipart body as it arrives, before the call,
+	// spooling large files to temporary files (UploadFile parameters).
+	BodySpool
+)
+
+// Options are a route's own settings.
+type Options struct {
+	// MaxBody, when > 0, is the route's body limit, replacing the
+	// server's (larger or smaller).
+	MaxBody int64
+	// Body is how the body is read; Deliver is required for BodyStream.
+	Body    BodyMode
+	Deliver Deliver
+	// SpoolDir is where BodySpool writes files ("": os.TempDir()).
+	SpoolDir string
 }
 
 // New returns the handler of one Python route. pattern is the route's
 // parsed path; v, when not nil, validates every request before Python
-// runs; maxBody bounds the body below the server's limit (0: no bound
-// of the route's own).
-func New(call CallFunc, name string, pattern *router.Pattern, v *validate.Validator, maxBody int64) *Route {
-	if maxBody <= 0 {
-		maxBody = math.MaxInt64
-	}
+// runs.
+func New(call CallFunc, name string, pattern *router.Pattern, v *validate.Validator, opts Options) *Route {
 	var params []router.Param
 	if pattern != nil {
 		params = pattern.Params
 	}
-	return &Route{call: call, name: name, params: params, validator: v, maxBody: maxBody}
+	return &Route{call: call, name: name, params: params, validator: v, opts: opts}
 }
 
 // scratch is the per-request working memory, pooled so that a steady
@@ -60,6 +84,11 @@ type scratch struct {
 	bodyWire [2]int           // where AppendJSON wrote the body's value in enc.Buf
 	check    validate.Request // the validator's view of the request
 	kwargs   wire.Encoder     // the handler's keyword arguments, after validation
+
+	mode    BodyMode // how encodeRequest reads the body
+	stream  uint64   // BodyStream: the body's id for ReadChunk (0: no body)
+	spool   spool    // BodySpool: the temporary files
+	bodyErr error    // BodySpool: reading the body failed (not the form)
 }
 
 // maxPooledBytes bounds the buffers a pooled scratch keeps, so that one
@@ -85,6 +114,7 @@ func putScratch(s *scratch) {
 	}
 	s.names = s.names[:0]
 	s.seen.reset()
+	s.mode, s.stream, s.bodyErr = BodyBuffer, 0, nil
 	scratchPool.Put(s)
 }
 
@@ -97,23 +127,32 @@ func (rt *Route) Serve(w server.ResponseWriter, req *server.Request) {
 	s := getScratch()
 	defer putScratch(s)
 
-	var err error
-	limit := rt.maxBody
-	if req.BodyLimit > 0 && req.BodyLimit < limit {
-		limit = req.BodyLimit
+	limit := req.BodyLimit
+	if rt.opts.MaxBody > 0 {
+		limit = rt.opts.MaxBody
+		server.SetBodyLimit(req, limit)
 	}
-	s.body, err = server.ReadBody(req, limit, s.body[:0])
-	if err != nil {
-		req.Close = true // the rest of the body is not read
-		switch {
-		case errors.Is(err, server.ErrBodyTooLarge):
-			server.WriteError(w, http.StatusRequestEntityTooLarge, server.MsgBodyTooLarge)
-		case errors.Is(err, server.ErrBadFraming):
-			server.WriteError(w, http.StatusBadRequest, server.ErrorMessage(err))
+	if limit <= 0 {
+		limit = math.MaxInt64
+	}
+	s.body = s.body[:0]
+	s.mode = rt.opts.Body
+	switch rt.opts.Body {
+	case BodyBuffer:
+		var err error
+		if s.body, err = server.ReadBody(req, limit, s.body); err != nil {
+			bodyError(w, req, err)
+			return
 		}
-		// Any other read error means the client went away: there is no
-		// one to answer.
-		return
+	case BodyStream:
+		if req.Body != server.NoBody && req.ContentLength != 0 {
+			id, bs := newBodyStream(req, rt.opts.Deliver)
+			defer bs.finish(id)
+			s.stream = id
+		}
+	case BodySpool:
+		s.spool.dir = rt.opts.SpoolDir
+		defer s.spool.remove()
 	}
 
 	// A route without a body schema is validated before the request dict is
@@ -128,6 +167,10 @@ func (rt *Route) Serve(w server.ResponseWriter, req *server.Request) {
 	}
 	s.enc.Reset()
 	if msg := encodeRequest(s, req, rt.params); msg != "" {
+		if s.bodyErr != nil {
+			rt.spoolFailed(w, req, s.bodyErr)
+			return
+		}
 		server.WriteError(w, http.StatusBadRequest, msg)
 		return
 	}
@@ -176,6 +219,36 @@ func (rt *Route) Serve(w server.ResponseWriter, req *server.Request) {
 	if reply.Release != nil {
 		reply.Release()
 	}
+}
+
+// spoolFailed answers a BodySpool body that could not be parsed for a
+// reason other than a malformed form.
+func (rt *Route) spoolFailed(w server.ResponseWriter, req *server.Request, err error) {
+	var se *spoolError
+	switch {
+	case errors.As(err, &se):
+		server.Logf("route %s: %v", rt.name, err)
+		req.Close = true
+		server.WriteError(w, http.StatusInternalServerError, server.MsgInternal)
+	case errors.Is(err, errFieldTooLarge):
+		req.Close = true
+		server.WriteError(w, http.StatusRequestEntityTooLarge, clientMessage(err))
+	default:
+		bodyError(w, req, err)
+	}
+}
+
+// bodyError answers a body that could not be read.
+func bodyError(w server.ResponseWriter, req *server.Request, err error) {
+	req.Close = true // the rest of the body is not read
+	switch {
+	case errors.Is(err, server.ErrBodyTooLarge):
+		server.WriteError(w, http.StatusRequestEntityTooLarge, server.MsgBodyTooLarge)
+	case errors.Is(err, server.ErrBadFraming):
+		server.WriteError(w, http.StatusBadRequest, server.ErrorMessage(err))
+	}
+	// Any other read error means the client went away: there is no one
+	// to answer.
 }
 
 // serveFile answers a FileResponse: the file is opened and sent in Go

@@ -82,7 +82,7 @@ func (w *answeredWriter) PythonAnswered() { w.answered = true }
 // that asks, and a Go-made 422 is not.
 func TestPythonAnswered(t *testing.T) {
 	call := func([]byte, bool) *wire.Reply { return &wire.Reply{Status: 200, Body: []byte("ok")} }
-	rt := New(call, "GET /x (x)", nil, nil, 0)
+	rt := New(call, "GET /x (x)", nil, nil, Options{})
 	w := &answeredWriter{}
 	req := hookRequest("")
 	req.Method = "GET"

@@ -3,6 +3,7 @@ package pyroute
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"mime"
 	"slices"
 	"strconv"
@@ -21,7 +22,13 @@ const requestKeys = 11
 // response; the backend must then not be called.
 func encodeRequest(s *scratch, req *server.Request, params []router.Param) string {
 	e := &s.enc
-	e.Dict(requestKeys)
+	if s.stream != 0 {
+		e.Dict(requestKeys + 1)
+		e.Key(wire.KeyStream)
+		e.Int(int64(s.stream))
+	} else {
+		e.Dict(requestKeys)
+	}
 
 	e.Key(wire.KeyMethod)
 	if k, ok := wire.MethodKey(req.Method); ok {
@@ -77,11 +84,37 @@ func encodeRequest(s *scratch, req *server.Request, params []router.Param) strin
 	}
 
 	e.Key(wire.KeyFormData)
-	switch mediaType {
-	case "application/x-www-form-urlencoded":
+	switch {
+	case s.mode == BodyStream:
+		e.Dict(0) // the handler reads the body itself
+	case mediaType == "application/x-www-form-urlencoded":
+		if s.mode == BodySpool {
+			var err error
+			if s.body, err = server.ReadBody(req, maxSpoolField, s.body[:0]); err != nil {
+				s.bodyErr = fmt.Errorf("%w: the urlencoded form is over %d bytes", errFieldTooLarge, maxSpoolField)
+				if !errors.Is(err, server.ErrBodyTooLarge) {
+					s.bodyErr = err
+				}
+				return "invalid form body"
+			}
+			encodeURLEncodedForm(s)
+			s.body = s.body[:0]
+			break
+		}
 		encodeURLEncodedForm(s)
-	case "multipart/form-data":
-		if err := encodeMultipartForm(s, ctParams["boundary"]); err != nil {
+	case mediaType == "multipart/form-data":
+		var err error
+		if s.mode == BodySpool {
+			err = encodeMultipartForm(s, req.Body, ctParams["boundary"], &s.spool)
+		} else {
+			err = encodeMultipartForm(s, nil, ctParams["boundary"], nil)
+		}
+		if err != nil {
+			var be *bodyReadError
+			var se *spoolError
+			if errors.As(err, &be) || errors.As(err, &se) || errors.Is(err, errFieldTooLarge) {
+				s.bodyErr = err
+			}
 			return "invalid multipart body: " + clientMessage(err)
 		}
 	default:

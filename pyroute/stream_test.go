@@ -69,7 +69,7 @@ func streamRoute(st *fakeStream) *Route {
 	call := func([]byte, bool) *wire.Reply {
 		return &wire.Reply{Status: 201, Header: [][2]string{{"content-type", "text/csv"}}, Stream: st}
 	}
-	return New(call, "GET /s (s)", nil, nil, 0)
+	return New(call, "GET /s (s)", nil, nil, Options{})
 }
 
 func TestStreamWritesEachChunkThenFlushes(t *testing.T) {

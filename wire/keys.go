@@ -31,6 +31,7 @@ const (
 	KeyHEAD
 	KeyOPTIONS
 	KeyCookies
+	KeyStream
 	keyCount
 )
 
@@ -61,6 +62,7 @@ var Keys = [keyCount]string{
 	KeyHEAD:        "HEAD",
 	KeyOPTIONS:     "OPTIONS",
 	KeyCookies:     "cookies",
+	KeyStream:      "_stream",
 }
 
 // MethodKey returns the interned key for a standard method, if it has one.

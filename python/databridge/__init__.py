@@ -58,6 +58,8 @@ _PUBLIC = {
     "WebSocketDisconnect": ".websockets",
     "WebSocketState": ".websockets",
     "inline": "._runtime",
+    "UploadFile": ".uploads",
+    "ClientDisconnect": ".requests",
 }
 
 __all__ = [
@@ -67,6 +69,7 @@ __all__ = [
     "StaticFiles", "__version__", "inline",
     "StreamingResponse", "EventSourceResponse", "ServerSentEvent", "is_disconnected",
     "WebSocket", "WebSocketDisconnect", "WebSocketState",
+    "UploadFile", "ClientDisconnect",
 ]
 
 if TYPE_CHECKING:
@@ -76,7 +79,7 @@ if TYPE_CHECKING:
     from .dependencies import Depends
     from .exceptions import HTTPError, HTTPException, RequestValidationError
     from .params import Header, Path, Query, RequestValidator
-    from .requests import Request, State
+    from .requests import ClientDisconnect, Request, State
     from .responses import (
         FileResponse,
         HTMLResponse,
@@ -90,6 +93,7 @@ if TYPE_CHECKING:
     from .server import Server, StartupError
     from .staticfiles import StaticFiles
     from .streaming import EventSourceResponse, ServerSentEvent, StreamingResponse, is_disconnected
+    from .uploads import UploadFile
     from .websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 _logger = logging.getLogger("databridge")

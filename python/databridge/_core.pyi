@@ -42,14 +42,32 @@ def parse_path(path: str) -> tuple[str, list[tuple[str, str, str | None]]]:
 def engine_new() -> int: ...
 def engine_free(engine: int) -> None: ...
 def add_route(
-    engine: int, method: str, path: str, handler: Callable[..., Any], name: str, spec: str | None = None
+    engine: int,
+    method: str,
+    path: str,
+    handler: Callable[..., Any],
+    name: str,
+    spec: str | None = None,
+    options: str | None = None,
 ) -> None:
     """Register a handler. ValueError for a malformed path, a path already
     registered for the method, or an invalid spec.
 
     ``spec`` is the route spec (JSON, docs/route-spec.md): Go then validates
     every request before Python runs (answering 422 itself) and calls
-    ``handler(request, **params)`` with the converted parameters."""
+    ``handler(request, **params)`` with the converted parameters.
+    ``options`` (JSON) are the route's own settings: ``max_body_size``
+    (bytes, replacing the server's limit) and ``body``: "buffer" (the
+    default: read and parsed before the call), "stream" (left for
+    :func:`body_read`; the dict gets its id as ``_stream``) or "spool"
+    (multipart parsed as it arrives, large files in temporary files whose
+    entries have ``path``)."""
+
+def body_read(stream: int, future: Any) -> None:
+    """Ask for the next chunk of the streamed body ``stream``: ``future``
+    gets ``[kind, data]`` (0 data, 1 end, 2 too large, 3 malformed, 4 the
+    client gone; data is the message for 2 and 3). RuntimeError once the
+    request was answered, or while the previous chunk is pending."""
 
 def add_fixed(
     engine: int, method: str, path: str, name: str, status: int, headers: list[tuple[str, str]], body: bytes

@@ -296,14 +296,21 @@ class App(Router):
 
     # -- internals --------------------------------------------------------
 
-    def _add_endpoint(self, method: str, path: str, endpoint: Callable[..., Any], name: str, spec: str | None) -> None:
+    def _add_endpoint(
+        self, method: str, path: str, endpoint: Callable[..., Any], name: str, spec: str | None, options: str | None = None
+    ) -> None:
         served = endpoint if self._stack is None else self._stack.wrap(endpoint)
-        _core.add_route(self._engine, method, path, served, name, spec)
+        _core.add_route(self._engine, method, path, served, name, spec, options)
         self._endpoints.append(endpoint)
 
     def _register(self, route: Route) -> None:
+        options: dict[str, Any] = {}
+        if route.max_body_size is not None:
+            options["max_body_size"] = route.max_body_size
+        if route.plan is not None and route.plan.body_mode != "buffer":
+            options["body"] = route.plan.body_mode
         try:
-            self._add_endpoint(route.method, route.path, route.endpoint, route.name, route.spec)
+            self._add_endpoint(route.method, route.path, route.endpoint, route.name, route.spec, json.dumps(options) if options else None)
         except ValueError as exc:
             if route.spec is not None and route.path not in str(exc):
                 raise ValueError(f'databridge: route "{route.method} {route.path}": {exc}') from exc

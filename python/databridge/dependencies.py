@@ -76,6 +76,7 @@ class Dependant:
     request: list[str] = dataclasses.field(default_factory=list)
     request_view: list[str] = dataclasses.field(default_factory=list)
     background: list[str] = dataclasses.field(default_factory=list)
+    uploads: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (name, "one"|"optional"|"list"), also in params
     kind: str = "sync"  # sync, async, gen, asyncgen
 
     @property

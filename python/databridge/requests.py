@@ -10,11 +10,22 @@ over as :attr:`Request.scope`.
 from __future__ import annotations
 
 import http.cookies
-from collections.abc import Callable, Iterator, Mapping
+import json
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["MultiDict", "Request", "State", "URL", "parse_cookies"]
+__all__ = ["ClientDisconnect", "MultiDict", "Request", "State", "URL", "parse_cookies"]
+
+
+class ClientDisconnect(Exception):
+    """Raised by :meth:`Request.stream` (and ``body()``/``json()``) when the
+    client goes away, or stops sending, before the body is complete
+    (Starlette's name)."""
+
+
+# Chunk kinds of a streamed body (pyroute/bodystream.go).
+_DATA, _END, _TOO_LARGE, _BAD, _GONE = 0, 1, 2, 3, 4
 
 
 class State:
@@ -130,8 +141,15 @@ class Request(Mapping[str, Any]):
     ``method``, ``url`` (a :class:`URL`), ``headers`` (case-insensitive),
     ``query_params``, ``path_params``, ``cookies``, ``client`` (``"ip:port"``),
     ``state`` (a :class:`State` shared with the handler as
-    ``request["state"]``) and ``await request.body()`` / ``.json()``.
+    ``request["state"]``) and ``await request.body()`` / ``.json()`` /
+    ``async for chunk in request.stream()``.
     ``request[key]`` reads the dict; :attr:`scope` is the dict itself.
+
+    On a route whose ``async def`` handler (or a dependency) takes a
+    ``Request`` and that has no body model or ``UploadFile``, the engine
+    does not read the body before the call: the dict's ``body``,
+    ``raw_body`` and ``form_data`` are empty, and ``stream()`` gives the
+    body as it arrives (``body()`` and ``json()`` read it whole, once).
     """
 
     __slots__ = ("scope", "_kwargs", "_endpoint")
@@ -190,11 +208,73 @@ class Request(Mapping[str, Any]):
             state = self.scope["state"] = State()
         return state
 
+    async def stream(self) -> AsyncIterator[bytes]:
+        """The body, chunk by chunk (each at most 64 KiB), as it arrives;
+        ``b""`` never comes. The engine reads the next chunk only when this
+        asks for it. Past the route's ``max_body_size`` it raises
+        :class:`~databridge.HTTPException` 413, for a malformed body 400,
+        and :class:`ClientDisconnect` when the client goes away. Once read,
+        the body is gone: ``stream()`` again raises RuntimeError (``body()``
+        keeps it)."""
+        scope = self.scope
+        cached = scope.get("_body_cache")
+        if cached is not None:
+            if cached:
+                yield cached
+            return
+        stream_id = scope.get("_stream")
+        if stream_id is None:
+            raw = scope.get("raw_body") or b""
+            if raw:
+                yield raw
+            return
+        if scope.get("_stream_used"):
+            raise RuntimeError("databridge: the request body was already read (await request.body() keeps it)")
+        scope["_stream_used"] = True
+        from . import _core
+        from .exceptions import HTTPException
+
+        loop = _running_loop()
+        while True:
+            future = loop.create_future()
+            _core.body_read(stream_id, future)
+            kind, data = await future
+            if kind == _DATA:
+                yield data
+            elif kind == _END:
+                return
+            elif kind == _TOO_LARGE:
+                raise HTTPException(413, data.decode())
+            elif kind == _BAD:
+                raise HTTPException(400, data.decode())
+            else:
+                raise ClientDisconnect()
+
     async def body(self) -> bytes:
-        return self.scope["raw_body"]  # type: ignore[no-any-return]
+        """The whole body (read once, then kept)."""
+        cached = self.scope.get("_body_cache")
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+        if self.scope.get("_stream") is None:
+            return self.scope.get("raw_body") or b""
+        chunks = [chunk async for chunk in self.stream()]
+        body = b"".join(chunks)
+        self.scope["_body_cache"] = body
+        return body
 
     async def json(self) -> Any:
-        return self.scope["body"]
+        """The body as JSON: the engine's parse on a route that reads the
+        body before the call, ``json.loads`` of :meth:`body` on a streamed
+        one (invalid JSON is then a 400)."""
+        if self.scope.get("_stream") is None:
+            return self.scope["body"]
+        body = await self.body()
+        try:
+            return json.loads(body)
+        except ValueError as exc:
+            from .exceptions import HTTPException
+
+            raise HTTPException(400, f"invalid JSON body: {exc}") from None
 
     async def is_disconnected(self) -> bool:
         """:func:`databridge.is_disconnected`: True once the client of the
@@ -205,6 +285,12 @@ class Request(Mapping[str, Any]):
 
     def __repr__(self) -> str:
         return f"<Request {self.scope.get('method')} {self.scope.get('url')}>"
+
+
+def _running_loop() -> Any:
+    import asyncio
+
+    return asyncio.get_running_loop()
 
 
 class MultiDict(dict):  # type: ignore[type-arg]

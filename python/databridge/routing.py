@@ -61,6 +61,11 @@ class RouteOptions(TypedDict, total=False):
     - ``include_in_schema``: False leaves the route out of OpenAPI.
     - ``dependencies``: ``[Depends(fn), ...]`` run before the handler, their
       values unused (FastAPI's); their parameters are validated too.
+    - ``max_body_size``: the route's request body limit in bytes, larger
+      or smaller than the server's ``max_body_size`` (which is the
+      default); past it the answer is 413. An upload route (``UploadFile``)
+      or a streamed body (``request.stream()``) may take gigabytes without
+      holding them in memory.
     """
 
     body: Any
@@ -72,6 +77,7 @@ class RouteOptions(TypedDict, total=False):
     status_code: int | None
     include_in_schema: bool
     dependencies: Iterable[Any] | None
+    max_body_size: int | None
 
 
 class NamedRouteOptions(RouteOptions, total=False):
@@ -101,6 +107,7 @@ class Route:
     status_code: int | None = None
     include_in_schema: bool = True
     dependencies: tuple[Any, ...] = ()
+    max_body_size: int | None = None
     plan: Plan | None = dataclasses.field(default=None, compare=False, repr=False)
 
     @property
@@ -342,6 +349,10 @@ def _checked_options(path: str, options: RouteOptions) -> dict[str, Any]:
         if isinstance(dependencies, (str, bytes)) or not all(isinstance(dep, DependsMarker) for dep in dependencies):
             raise TypeError(f"{where}: dependencies must be a list of Depends(...)")
         checked["dependencies"] = tuple(dependencies)
+    limit = options.get("max_body_size")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0):
+        raise ValueError(f"{where}: max_body_size must be a positive int (bytes), not {limit!r}")
+    checked["max_body_size"] = limit
     return checked
 
 

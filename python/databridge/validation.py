@@ -27,7 +27,7 @@ import json
 import re
 import typing
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from . import _core
@@ -49,6 +49,8 @@ from .background import BackgroundTasks, after_response
 from .dependencies import Dependant, DependsMarker, all_sync, kind_of, solve, solve_sync
 from .params import Param, Path, RequestValidator
 from .requests import Request
+from .uploads import UploadFile
+from .uploads import open_all as open_uploads
 from .responses import Response, jsonable
 
 __all__ = ["Plan", "ParamSpec", "BodySpec", "PathParam", "plan_route", "parse_path", "validation_error"]
@@ -98,6 +100,8 @@ class Plan:
     validator: RequestValidator | None
     spec: str | None  # the route spec JSON for the engine, None for none
     endpoint: Handler  # what the engine calls
+    body_mode: str = "buffer"  # how the engine reads the body: buffer, stream (a Request reads it), spool (UploadFile)
+    uploads: tuple[tuple[str, str], ...] = ()  # UploadFile parameters: (name, "one"|"optional"|"list")
 
 
 # -- paths ------------------------------------------------------------------
@@ -520,7 +524,23 @@ def plan_route(
     root = Dependant(handler)
     body_param = _plan_arguments(arguments, by_name, path, error, params, converters, seen, root, None)
     extra = [_dependency(marker, None, by_name, path, error, params, converters, seen) for marker in dependencies]
-    needs_solve = bool(extra or root.deps or root.background or root.request_view)
+    uploads: dict[str, str] = {}
+    takes_view = _first_is_view(handler)
+    for dep in _walk(root, extra):
+        takes_view = takes_view or bool(dep.request_view)
+        for name, kind in dep.uploads:
+            if uploads.setdefault(name, kind) != kind:
+                raise error(f'parameter "{name}" is declared differently by the handler or another dependency (give one declaration, or rename one)')
+            if name in seen:
+                raise error(f'parameter "{name}" is both an UploadFile and a request parameter')
+    if uploads and (body_param is not None or body_schema is not None):
+        raise error("a route takes either a JSON body or UploadFile parameters (a multipart body), not both")
+    body_mode = "spool" if uploads else "buffer"
+    if not uploads and takes_view and is_async and body_param is None and body_schema is None:
+        body_mode = "stream"
+    if _first_is_view(handler):
+        handler = _with_view(handler, is_async)
+    needs_solve = bool(extra or root.deps or root.background or root.request_view or uploads)
     if body_param is not None:
         root.params.append(body_param[0])
 
@@ -544,12 +564,52 @@ def plan_route(
         body_spec = BodySpec(body_schema, True, body_type, None)
 
     solver = (root, extra) if needs_solve else None
+    upload_specs = tuple(uploads.items())
     if not params and body_spec is None and validator is None:
-        endpoint = handler if solver is None else _endpoint(handler, is_async, [], None, None, False, solver)
-        return Plan(tuple(path_params), (), None, None, None, endpoint)
+        endpoint = handler if solver is None else _endpoint(handler, is_async, [], None, None, False, solver, upload_specs)
+        return Plan(tuple(path_params), (), None, None, None, endpoint, body_mode, upload_specs)
     spec_json = _spec_json(params, body_spec, validator, error)
-    endpoint = _endpoint(handler, is_async, converters, body_spec.param if body_spec else None, build, bool(body_spec and body_spec.required), solver)
-    return Plan(tuple(path_params), tuple(params), body_spec, validator, spec_json, endpoint)
+    endpoint = _endpoint(
+        handler, is_async, converters, body_spec.param if body_spec else None, build, bool(body_spec and body_spec.required), solver, upload_specs
+    )
+    return Plan(tuple(path_params), tuple(params), body_spec, validator, spec_json, endpoint, body_mode, upload_specs)
+
+
+def _first_is_view(handler: Handler) -> bool:
+    """Whether the handler's first parameter (the request) is annotated
+    :class:`Request`: FastAPI's ``async def h(request: Request)``."""
+    try:
+        first = next(iter(inspect.signature(handler).parameters.values()), None)
+    except (TypeError, ValueError):
+        return False
+    if first is None or first.kind not in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD):
+        return False
+    annotation = first.annotation
+    if isinstance(annotation, str):
+        try:
+            annotation = _type_hints(_annotated_function(handler)).get(first.name)
+        except Exception:  # noqa: BLE001: an unresolvable hint is not a Request
+            return False
+    plain = unwrap(annotation)
+    return _is_class(plain) and issubclass(plain, Request)
+
+
+def _with_view(handler: Handler, is_async: bool) -> Handler:
+    """``handler`` called with the :class:`Request` view of the request
+    dict as its first argument."""
+    if is_async:
+
+        @functools.wraps(handler)
+        async def with_view(request: dict[str, Any], **kwargs: Any) -> Any:
+            return await handler(Request(request, kwargs), **kwargs)
+
+        return with_view
+
+    @functools.wraps(handler)
+    def with_view_sync(request: dict[str, Any], **kwargs: Any) -> Any:
+        return handler(Request(request, kwargs), **kwargs)
+
+    return with_view_sync
 
 
 def _is_class(tp: Any) -> bool:
@@ -608,6 +668,11 @@ def _plan_arguments(
         if _is_class(plain) and issubclass(plain, Request):
             dependant.request_view.append(name)
             continue
+        upload = _upload_kind(plain, default)
+        if upload is not None:
+            dependant.uploads.append((name, upload))
+            dependant.params.append(name)
+            continue
         bare = without_none(plain)[0]  # 3.10 makes `request: dict = None` Optional[dict]
         if dependency is not None and name == "request" and (bare is Any or bare is dict or typing.get_origin(bare) is dict):
             dependant.request.append(name)
@@ -656,6 +721,29 @@ def _plan_arguments(
         if convert is not None:
             converters.append((name, [location, spec.alias], convert))
     return body_param
+
+
+def _upload_kind(tp: Any, default: Any) -> str | None:
+    """"one", "optional" or "list" for an ``UploadFile``, ``UploadFile |
+    None`` (or a None default) or ``list[UploadFile]`` annotation; None
+    for anything else."""
+    bare, optional = without_none(tp)
+    if _is_class(bare) and issubclass(bare, UploadFile):
+        return "optional" if optional or default is None else "one"
+    if typing.get_origin(bare) is list:
+        args = typing.get_args(bare)
+        if len(args) == 1 and _is_class(args[0]) and issubclass(args[0], UploadFile):
+            return "list"
+    return None
+
+
+def _walk(root: Dependant, extra: list[Dependant]) -> Iterator[Dependant]:
+    """Every dependant of a route, the root first."""
+    pending = [root, *extra]
+    while pending:
+        dep = pending.pop()
+        yield dep
+        pending.extend(sub for _, sub in dep.deps)
 
 
 def _default_dependency_name(fn: Callable[..., Any]) -> str:
@@ -799,16 +887,31 @@ def _endpoint(
     build: Callable[[Any], Any] | None,
     body_required: bool,
     solver: tuple[Dependant, list[Dependant]] | None = None,
+    uploads: tuple[tuple[str, str], ...] = (),
 ) -> Handler:
     """The callable the engine calls with ``(request, **params)``."""
     if not converters and body_name is None and solver is None:
         return handler
     failures = _body_exceptions()
     conversions = tuple(converters)
+    upload_names = {name for name, _ in uploads}
 
     def prepare(request: dict[str, Any], kwargs: dict[str, Any]) -> list[dict[str, Any]] | None:
         """Complete ``kwargs``; the 422 details when something is wrong."""
         details: list[dict[str, Any]] | None = None
+        if uploads:
+            files = open_uploads(request, upload_names)
+            for name, kind in uploads:
+                found = files.get(name)
+                if kind == "list":
+                    kwargs[name] = found or []
+                elif found:
+                    kwargs[name] = found[0]
+                elif kind == "optional":
+                    kwargs[name] = None
+                else:
+                    details = details or []
+                    details.append(_detail(["body", name], "Field required", "missing"))
         for name, loc, convert in conversions:
             if name in kwargs:
                 try:
