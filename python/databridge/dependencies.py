@@ -65,15 +65,15 @@ class Dependant:
 
     ``params`` are the names of its request parameters (keyword arguments
     the engine validated); ``deps`` its sub-dependencies by argument name;
-    ``request``/``request_view``/``background`` the argument names that
-    receive the request dict, its :class:`Request` view and the
-    :class:`BackgroundTasks`."""
+    ``connection``/``request_view``/``background`` the argument names that
+    receive the connection (the request dict), the request's
+    :class:`Request` view and the :class:`BackgroundTasks`."""
 
     call: Callable[..., Any]
     use_cache: bool = True
     params: list[str] = dataclasses.field(default_factory=list)
     deps: list[tuple[str | None, Dependant]] = dataclasses.field(default_factory=list)
-    request: list[str] = dataclasses.field(default_factory=list)
+    connection: list[str] = dataclasses.field(default_factory=list)
     request_view: list[str] = dataclasses.field(default_factory=list)
     background: list[str] = dataclasses.field(default_factory=list)
     kind: str = "sync"  # sync, async, gen, asyncgen
@@ -119,13 +119,15 @@ class Solved:
 async def solve(
     root: Dependant,
     extra: list[Dependant],
-    request: dict[str, Any],
+    connection: Any,
     values: dict[str, Any],
     new_background: Callable[[], Any],
 ) -> Solved:
     """Call every dependency of ``root`` (after the route-level ``extra``
-    ones), sub-dependencies first; return the root's arguments. On an
-    exception the yield dependencies entered so far are closed with it."""
+    ones), sub-dependencies first; return the root's arguments.
+    ``connection`` is the request dict, ``values`` the validated
+    parameters by name. On an exception the yield
+    dependencies entered so far are closed with it."""
     cache: dict[Any, Any] = {}
     state: dict[str, Any] = {"stack": None, "background": None, "view": None}
 
@@ -138,13 +140,13 @@ async def solve(
         if state["view"] is None:
             from .requests import Request
 
-            state["view"] = Request(request, values)
+            state["view"] = Request(connection, values)
         return state["view"]
 
     async def arguments(dep: Dependant) -> dict[str, Any]:
         kwargs: dict[str, Any] = {name: values[name] for name in dep.params if name in values}
-        for name in dep.request:
-            kwargs[name] = request
+        for name in dep.connection:
+            kwargs[name] = connection
         for name in dep.request_view:
             kwargs[name] = view()
         for name in dep.background:
@@ -213,7 +215,7 @@ class SolvedSync:
 def solve_sync(
     root: Dependant,
     extra: list[Dependant],
-    request: dict[str, Any],
+    connection: Any,
     values: dict[str, Any],
     new_background: Callable[[], Any],
 ) -> SolvedSync:
@@ -228,13 +230,13 @@ def solve_sync(
     def arguments(dep: Dependant) -> dict[str, Any]:
         nonlocal background, view
         kwargs: dict[str, Any] = {name: values[name] for name in dep.params if name in values}
-        for name in dep.request:
-            kwargs[name] = request
+        for name in dep.connection:
+            kwargs[name] = connection
         if dep.request_view:
             if view is None:
                 from .requests import Request
 
-                view = Request(request, values)
+                view = Request(connection, values)
             for name in dep.request_view:
                 kwargs[name] = view
         if dep.background:

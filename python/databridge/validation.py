@@ -610,7 +610,7 @@ def _plan_arguments(
             continue
         bare = without_none(plain)[0]  # 3.10 makes `request: dict = None` Optional[dict]
         if dependency is not None and name == "request" and (bare is Any or bare is dict or typing.get_origin(bare) is dict):
-            dependant.request.append(name)
+            dependant.connection.append(name)
             continue
         if isinstance(default, Param):
             marker, default = default, inspect.Parameter.empty if default.required else default.default
