@@ -56,6 +56,7 @@ _PUBLIC = {
     "is_disconnected": ".streaming",
     "WebSocket": ".websockets",
     "WebSocketDisconnect": ".websockets",
+    "WebSocketException": ".exceptions",
     "WebSocketState": ".websockets",
     "inline": "._runtime",
 }
@@ -66,7 +67,7 @@ __all__ = [
     "RequestValidationError", "RequestValidator", "Response", "Route", "Router", "Server", "StartupError", "State",
     "StaticFiles", "__version__", "inline",
     "StreamingResponse", "EventSourceResponse", "ServerSentEvent", "is_disconnected",
-    "WebSocket", "WebSocketDisconnect", "WebSocketState",
+    "WebSocket", "WebSocketDisconnect", "WebSocketException", "WebSocketState",
 ]
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ if TYPE_CHECKING:
     from .app import App
     from .background import BackgroundTasks
     from .dependencies import Depends
-    from .exceptions import HTTPError, HTTPException, RequestValidationError
+    from .exceptions import HTTPError, HTTPException, RequestValidationError, WebSocketException
     from .params import Header, Path, Query, RequestValidator
     from .requests import Request, State
     from .responses import (

@@ -16,8 +16,9 @@ upgrade 400), runs the handshake when the endpoint calls :meth:`accept`,
 and does the framing, fragmentation, UTF-8 checks, permessage-deflate,
 ping/pong, the idle timeout and the message size limit. An endpoint that
 returns closes the connection with 1000; one that raises closes it with
-1011 (and the exception is logged); one that returns without accepting is
-answered 403.
+1011 (and the exception is logged); one that raises
+:class:`~databridge.WebSocketException` closes it with that exception's code
+and reason; one that returns (or raises) without accepting is answered 403.
 
 Backpressure: ``await send_*`` waits while ``send_queue`` frames wait to be
 written; the engine stops reading from the client while ``receive_queue``
@@ -37,6 +38,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from . import _core
+from .exceptions import WebSocketException
 
 __all__ = ["WebSocket", "WebSocketDisconnect", "WebSocketState", "QueryParams"]
 
@@ -343,6 +345,13 @@ def entry(endpoint: Callable[..., Any], path: str, label: str) -> Callable[[list
             await endpoint(**kwargs)
         except WebSocketDisconnect:
             pass
+        except WebSocketException as exc:  # Starlette's: close with its code (before accept: 403)
+            if ws.application_state is WebSocketState.CONNECTED:
+                try:
+                    await ws.close(exc.code, exc.reason)
+                except ValueError as bad:
+                    code = 1011
+                    _logger.error("websocket endpoint for route %s raised %r: %s", label, exc, bad)
         except Exception as exc:  # noqa: BLE001: logged and closed with 1011
             code = 1011
             _logger.error("websocket endpoint for route %s raised", label, exc_info=(type(exc), exc, exc.__traceback__))
