@@ -14,7 +14,10 @@ A dependency's own parameters are declared like a handler's (``Query``,
 route's spec, so the engine validates them in Go and they appear in the
 OpenAPI operation. It may also take ``request`` (the request dict, by that
 name), a parameter annotated :class:`~databridge.Request` (the middleware
-view), a :class:`~databridge.BackgroundTasks`, and other ``Depends``.
+view), a :class:`~databridge.BackgroundTasks`, and other ``Depends``. On a
+websocket route it takes the session's :class:`~databridge.WebSocket`
+(a parameter annotated so) instead of those three, and the parameters are
+read in Python (see :func:`databridge.validation.plan_websocket`).
 
 A dependency is called once per request (its result is shared) unless
 ``use_cache=False``. A generator dependency (``yield``) gives the yielded
@@ -66,7 +69,8 @@ class Dependant:
     ``params`` are the names of its request parameters (keyword arguments
     the engine validated); ``deps`` its sub-dependencies by argument name;
     ``connection``/``request_view``/``background`` the argument names that
-    receive the connection (the request dict), the request's
+    receive the connection (the request dict, or the WebSocket on a
+    websocket route), the request's
     :class:`Request` view and the :class:`BackgroundTasks`."""
 
     call: Callable[..., Any]
@@ -125,8 +129,8 @@ async def solve(
 ) -> Solved:
     """Call every dependency of ``root`` (after the route-level ``extra``
     ones), sub-dependencies first; return the root's arguments.
-    ``connection`` is the request dict, ``values`` the validated
-    parameters by name. On an exception the yield
+    ``connection`` is the request dict (or the WebSocket), ``values`` the
+    validated parameters by name. On an exception the yield
     dependencies entered so far are closed with it."""
     cache: dict[Any, Any] = {}
     state: dict[str, Any] = {"stack": None, "background": None, "view": None}
