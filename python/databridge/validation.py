@@ -958,7 +958,6 @@ async def _after(solved: Any) -> None:
             await solved.stack.aclose()
 
 
-
 # -- websocket routes -------------------------------------------------------
 
 
