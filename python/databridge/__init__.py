@@ -56,6 +56,7 @@ _PUBLIC = {
     "is_disconnected": ".streaming",
     "WebSocket": ".websockets",
     "WebSocketDisconnect": ".websockets",
+    "WebSocketException": ".exceptions",
     "WebSocketState": ".websockets",
     "inline": "._runtime",
     "UploadFile": ".uploads",
@@ -68,7 +69,7 @@ __all__ = [
     "RequestValidationError", "RequestValidator", "Response", "Route", "Router", "Server", "StartupError", "State",
     "StaticFiles", "__version__", "inline",
     "StreamingResponse", "EventSourceResponse", "ServerSentEvent", "is_disconnected",
-    "WebSocket", "WebSocketDisconnect", "WebSocketState",
+    "WebSocket", "WebSocketDisconnect", "WebSocketException", "WebSocketState",
     "UploadFile", "ClientDisconnect",
 ]
 
@@ -77,7 +78,7 @@ if TYPE_CHECKING:
     from .app import App
     from .background import BackgroundTasks
     from .dependencies import Depends
-    from .exceptions import HTTPError, HTTPException, RequestValidationError
+    from .exceptions import HTTPError, HTTPException, RequestValidationError, WebSocketException
     from .params import Header, Path, Query, RequestValidator
     from .requests import ClientDisconnect, Request, State
     from .responses import (

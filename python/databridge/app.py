@@ -17,6 +17,7 @@ from .responses import jsonable
 from .routing import Route, Router, WebSocketRoute
 from .server import Server
 from .staticfiles import StaticFiles
+from .validation import plan_websocket
 
 Lifespan = Callable[["App"], contextlib.AbstractAsyncContextManager[Any]]
 ExceptionKey = Union[int, type[BaseException]]
@@ -321,7 +322,8 @@ class App(Router):
         from . import websockets
 
         label = f"WEBSOCKET {route.path} ({route.name})"
-        run = websockets.entry(route.endpoint, route.path, label)
+        plan = route.plan if route.plan is not None else plan_websocket(route.path, route.endpoint, route.dependencies)
+        run = websockets.entry(route.endpoint, plan, label)
         _core.add_websocket(self._engine, route.path, run, route.name, json.dumps({k: (0 if v is None else v) for k, v in route.options.items()}))
 
     def _add_all(self, routes: list[Route]) -> None:

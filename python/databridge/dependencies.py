@@ -14,7 +14,10 @@ A dependency's own parameters are declared like a handler's (``Query``,
 route's spec, so the engine validates them in Go and they appear in the
 OpenAPI operation. It may also take ``request`` (the request dict, by that
 name), a parameter annotated :class:`~databridge.Request` (the middleware
-view), a :class:`~databridge.BackgroundTasks`, and other ``Depends``.
+view), a :class:`~databridge.BackgroundTasks`, and other ``Depends``. On a
+websocket route it takes the session's :class:`~databridge.WebSocket`
+(a parameter annotated so) instead of those three, and the parameters are
+read in Python (see :func:`databridge.validation.plan_websocket`).
 
 A dependency is called once per request (its result is shared) unless
 ``use_cache=False``. A generator dependency (``yield``) gives the yielded
@@ -65,15 +68,16 @@ class Dependant:
 
     ``params`` are the names of its request parameters (keyword arguments
     the engine validated); ``deps`` its sub-dependencies by argument name;
-    ``request``/``request_view``/``background`` the argument names that
-    receive the request dict, its :class:`Request` view and the
-    :class:`BackgroundTasks`."""
+    ``connection``/``request_view``/``background`` the argument names that
+    receive the connection (the request dict, or the WebSocket on a
+    websocket route), the request's
+    :class:`Request` view and the :class:`BackgroundTasks`."""
 
     call: Callable[..., Any]
     use_cache: bool = True
     params: list[str] = dataclasses.field(default_factory=list)
     deps: list[tuple[str | None, Dependant]] = dataclasses.field(default_factory=list)
-    request: list[str] = dataclasses.field(default_factory=list)
+    connection: list[str] = dataclasses.field(default_factory=list)
     request_view: list[str] = dataclasses.field(default_factory=list)
     background: list[str] = dataclasses.field(default_factory=list)
     uploads: list[tuple[str, str]] = dataclasses.field(default_factory=list)  # (name, "one"|"optional"|"list"), also in params
@@ -120,13 +124,15 @@ class Solved:
 async def solve(
     root: Dependant,
     extra: list[Dependant],
-    request: dict[str, Any],
+    connection: Any,
     values: dict[str, Any],
     new_background: Callable[[], Any],
 ) -> Solved:
     """Call every dependency of ``root`` (after the route-level ``extra``
-    ones), sub-dependencies first; return the root's arguments. On an
-    exception the yield dependencies entered so far are closed with it."""
+    ones), sub-dependencies first; return the root's arguments.
+    ``connection`` is the request dict (or the WebSocket), ``values`` the
+    validated parameters by name. On an exception the yield
+    dependencies entered so far are closed with it."""
     cache: dict[Any, Any] = {}
     state: dict[str, Any] = {"stack": None, "background": None, "view": None}
 
@@ -139,13 +145,13 @@ async def solve(
         if state["view"] is None:
             from .requests import Request
 
-            state["view"] = Request(request, values)
+            state["view"] = Request(connection, values)
         return state["view"]
 
     async def arguments(dep: Dependant) -> dict[str, Any]:
         kwargs: dict[str, Any] = {name: values[name] for name in dep.params if name in values}
-        for name in dep.request:
-            kwargs[name] = request
+        for name in dep.connection:
+            kwargs[name] = connection
         for name in dep.request_view:
             kwargs[name] = view()
         for name in dep.background:
@@ -214,7 +220,7 @@ class SolvedSync:
 def solve_sync(
     root: Dependant,
     extra: list[Dependant],
-    request: dict[str, Any],
+    connection: Any,
     values: dict[str, Any],
     new_background: Callable[[], Any],
 ) -> SolvedSync:
@@ -229,13 +235,13 @@ def solve_sync(
     def arguments(dep: Dependant) -> dict[str, Any]:
         nonlocal background, view
         kwargs: dict[str, Any] = {name: values[name] for name in dep.params if name in values}
-        for name in dep.request:
-            kwargs[name] = request
+        for name in dep.connection:
+            kwargs[name] = connection
         if dep.request_view:
             if view is None:
                 from .requests import Request
 
-                view = Request(request, values)
+                view = Request(connection, values)
             for name in dep.request_view:
                 kwargs[name] = view
         if dep.background:

@@ -1,4 +1,5 @@
-"""Exceptions a handler raises to answer with an HTTP error."""
+"""Exceptions a handler raises to answer with an HTTP error, and a
+websocket endpoint or dependency to close the connection."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
-__all__ = ["HTTPError", "HTTPException", "RequestValidationError"]
+__all__ = ["HTTPError", "HTTPException", "RequestValidationError", "WebSocketException"]
 
 
 class HTTPError(Exception):
@@ -85,3 +86,21 @@ class RequestValidationError(Exception):
 
     def __str__(self) -> str:
         return f"{len(self._errors)} validation error(s): {self._errors!r}"
+
+
+class WebSocketException(Exception):
+    """Raise in a websocket endpoint or one of its dependencies to close the
+    connection with ``code`` and ``reason``, as Starlette's: once accepted,
+    with a close frame; before, the handshake is refused with 403 (a close
+    code cannot be sent before the handshake)."""
+
+    def __init__(self, code: int, reason: str | None = None) -> None:
+        super().__init__(code, reason)
+        self.code = code
+        self.reason = reason or ""
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.reason}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(code={self.code!r}, reason={self.reason!r})"

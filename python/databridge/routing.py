@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from . import _core
 from .params import RequestValidator
-from .validation import Plan, plan_route
+from .validation import Plan, WebSocketPlan, plan_route, plan_websocket
 
 if TYPE_CHECKING:
     if sys.version_info >= (3, 11):
@@ -121,13 +121,17 @@ class Route:
 
 @dataclasses.dataclass(frozen=True)
 class WebSocketRoute:
-    """A WebSocket endpoint for one full path, with its engine options
-    (see :meth:`Router.websocket`)."""
+    """A WebSocket endpoint for one full path, with its engine options and
+    its ``Depends(...)`` (app's, routers', its own; see
+    :meth:`Router.websocket`); :attr:`plan` is how its parameters and
+    dependencies are read and solved."""
 
     path: str
     endpoint: Handler
     name: str
     options: dict[str, Any] = dataclasses.field(default_factory=dict)
+    dependencies: tuple[Any, ...] = ()
+    plan: WebSocketPlan | None = dataclasses.field(default=None, compare=False, repr=False)
 
 
 _WS_OPTIONS = {"max_message_size", "send_queue", "receive_queue", "ping_interval", "idle_timeout", "compression"}
@@ -207,35 +211,42 @@ class Router:
         """Decorator: register the handler for OPTIONS."""
         return self.route(path, ["OPTIONS"], **options)
 
-    def websocket(self, path: str, name: str | None = None, **options: Any) -> Callable[[H], H]:
+    def websocket(self, path: str, name: str | None = None, *, dependencies: Iterable[Any] | None = None,
+                  **options: Any) -> Callable[[H], H]:
         """Decorator: register an ``async def endpoint(websocket, ...)`` for
         WebSocket connections to ``path`` (see :mod:`databridge.websockets`).
-        Parameters named like path parameters get their values; others are
-        read from the query string. Options: ``max_message_size`` (bytes,
+        Its parameters after the WebSocket are declared as an HTTP handler's
+        (path and query parameters, ``Header``, ``Depends``) and read from
+        the handshake request; ``dependencies=[Depends(...)]`` run first,
+        after the router's. Options: ``max_message_size`` (bytes,
         default 16 MiB; past it the connection is closed with 1009),
         ``send_queue`` and ``receive_queue`` (messages, default 64),
         ``ping_interval`` and ``idle_timeout`` (seconds, default 20 and 60;
         None turns either off), ``compression`` (permessage-deflate, default
         True)."""
+        where = f'databridge: websocket route "{path}"'
         unknown = sorted(set(options) - _WS_OPTIONS)
         if unknown:
-            raise TypeError(f'databridge: websocket route "{path}": unknown option {unknown[0]!r}')
+            raise TypeError(f"{where}: unknown option {unknown[0]!r}")
+        own = _checked_dependencies(where, dependencies)
 
         def decorator(endpoint: H) -> H:
             if not _is_async(endpoint):
-                raise TypeError(f'databridge: websocket route "{path}": the endpoint must be async def')
+                raise TypeError(f"{where}: the endpoint must be async def")
             full = self.prefix + path
             if not full.startswith("/"):
                 raise ValueError(f'databridge: route "{path}" must start with "/"')
             _core.canonical_path(full)
-            self._add_websocket(WebSocketRoute(full, endpoint, name or _default_name(endpoint), dict(options)))
+            route = WebSocketRoute(full, endpoint, name or _default_name(endpoint), dict(options), (*self.dependencies, *own))
+            self._add_websocket(_planned_websocket(route))
             return endpoint
 
         return decorator
 
-    def add_websocket_route(self, path: str, endpoint: H, name: str | None = None, **options: Any) -> H:
+    def add_websocket_route(self, path: str, endpoint: H, name: str | None = None, *,
+                            dependencies: Iterable[Any] | None = None, **options: Any) -> H:
         """Register a WebSocket endpoint (as :meth:`websocket`); return it."""
-        return self.websocket(path, name, **options)(endpoint)
+        return self.websocket(path, name, dependencies=dependencies, **options)(endpoint)
 
     def _add_websocket(self, route: WebSocketRoute) -> None:
         key = ("GET", _core.canonical_path(route.path))
@@ -263,7 +274,9 @@ class Router:
             for route in router.routes
         ])
         for ws in router.websocket_routes:
-            self._add_websocket(dataclasses.replace(ws, path=self.prefix + ws.path))
+            self._add_websocket(_planned_websocket(
+                dataclasses.replace(ws, path=self.prefix + ws.path, dependencies=(*self.dependencies, *ws.dependencies))
+            ))
 
     # -- internals --------------------------------------------------------
 
@@ -344,16 +357,23 @@ def _checked_options(path: str, options: RouteOptions) -> dict[str, Any]:
     checked["validator"] = options.get("validator")
     dependencies = options.get("dependencies")
     if dependencies is not None:
-        from .dependencies import DependsMarker
-
-        if isinstance(dependencies, (str, bytes)) or not all(isinstance(dep, DependsMarker) for dep in dependencies):
-            raise TypeError(f"{where}: dependencies must be a list of Depends(...)")
-        checked["dependencies"] = tuple(dependencies)
+        checked["dependencies"] = _checked_dependencies(where, dependencies)
     limit = options.get("max_body_size")
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0):
         raise ValueError(f"{where}: max_body_size must be a positive int (bytes), not {limit!r}")
     checked["max_body_size"] = limit
     return checked
+
+
+def _checked_dependencies(where: str, dependencies: Iterable[Any] | None) -> tuple[Any, ...]:
+    """A route's ``dependencies=`` option, checked."""
+    if dependencies is None:
+        return ()
+    from .dependencies import DependsMarker
+
+    if isinstance(dependencies, (str, bytes)) or not all(isinstance(dep, DependsMarker) for dep in dependencies):
+        raise TypeError(f"{where}: dependencies must be a list of Depends(...)")
+    return tuple(dependencies)
 
 
 def _with_dependencies(outer: list[Any], checked: dict[str, Any]) -> dict[str, Any]:
@@ -365,6 +385,11 @@ def _planned(route: Route) -> Route:
     """``route`` with its validation plan, made for its full path."""
     plan = plan_route(route.method, route.path, route.handler, route.is_async, route.body, route.validator, route.dependencies)
     return dataclasses.replace(route, plan=plan)
+
+
+def _planned_websocket(route: WebSocketRoute) -> WebSocketRoute:
+    """``route`` with its plan, made for its full path and dependencies."""
+    return dataclasses.replace(route, plan=plan_websocket(route.path, route.endpoint, route.dependencies))
 
 
 def _default_name(handler: Handler) -> str:

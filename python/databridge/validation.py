@@ -13,10 +13,15 @@ route's ``body=`` and ``validator=`` options and makes
   handler. When there is nothing to finish, the endpoint is the handler.
 
 A handler that takes only ``request`` gets no spec and runs as before.
+
+A websocket route has no route spec: :func:`plan_websocket` plans its
+endpoint and dependencies with the same rules, and its parameters are read
+and checked here, in Python, once per session.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime
 import decimal
@@ -24,6 +29,8 @@ import enum
 import functools
 import inspect
 import json
+import math
+import operator
 import re
 import typing
 import uuid
@@ -52,8 +59,12 @@ from .requests import Request
 from .uploads import UploadFile
 from .uploads import open_all as open_uploads
 from .responses import Response, jsonable
+from .websockets import WebSocket
 
-__all__ = ["Plan", "ParamSpec", "BodySpec", "PathParam", "plan_route", "parse_path", "validation_error"]
+__all__ = [
+    "Plan", "ParamSpec", "BodySpec", "PathParam", "WebSocketPlan", "plan_route", "plan_websocket", "parse_path",
+    "validation_error",
+]
 
 Handler = Callable[..., Any]
 Converter = Callable[[Any], Any]
@@ -305,8 +316,9 @@ def _json_value(value: Any) -> Any:
 class _RouteError:
     """Builds registration errors that name the route."""
 
-    def __init__(self, method: str, path: str) -> None:
-        self.where = f'databridge: route "{method} {path}"'
+    def __init__(self, method: str | None, path: str) -> None:
+        """``method`` None: a websocket route."""
+        self.where = f'databridge: route "{method} {path}"' if method is not None else f'databridge: websocket route "{path}"'
 
     def __call__(self, message: str, exc: type[Exception] = TypeError) -> Exception:
         return exc(f"{self.where}: {message}")
@@ -645,11 +657,14 @@ def _plan_arguments(
     seen: dict[str, ParamSpec],
     dependant: Dependant,
     dependency: Callable[..., Any] | None,
+    websocket: bool = False,
 ) -> tuple[str, Any, bool] | None:
     """Sort the arguments of the handler (``dependency`` None) or of a
     dependency into request parameters (appended to ``params``, shared by
     name), sub-dependencies and the special ones; return the body
-    argument, if any."""
+    argument, if any. ``websocket``: of a websocket route, where a
+    parameter annotated WebSocket gets the connection and there is no
+    body, request dict, Request view or background tasks."""
     body_param: tuple[str, Any, bool] | None = None  # (name, annotation, required)
     of = "" if dependency is None else f" of dependency {_default_dependency_name(dependency)}"
     for name, (tp, default) in arguments.items():
@@ -659,23 +674,36 @@ def _plan_arguments(
             if isinstance(extra, DependsMarker):
                 depends = extra
         if depends is not None:
-            dependant.deps.append((name, _dependency(depends, unwrap(tp), by_name, path, error, params, converters, seen)))
+            dependant.deps.append((name, _dependency(depends, unwrap(tp), by_name, path, error, params, converters, seen, websocket)))
             continue
         plain = unwrap(tp)
+        if _is_class(plain) and issubclass(plain, WebSocket):
+            if not websocket:
+                raise error(f'parameter "{name}"{of} is annotated WebSocket, which only a websocket route has')
+            dependant.connection.append(name)
+            continue
         if _is_class(plain) and issubclass(plain, BackgroundTasks):
+            if websocket:
+                raise error(f'parameter "{name}"{of} is annotated BackgroundTasks: a websocket route has no background tasks')
             dependant.background.append(name)
             continue
         if _is_class(plain) and issubclass(plain, Request):
+            if websocket:
+                raise error(f'parameter "{name}"{of} is annotated Request: on a websocket route, annotate it WebSocket')
             dependant.request_view.append(name)
             continue
         upload = _upload_kind(plain, default)
         if upload is not None:
+            if websocket:
+                raise error(f'parameter "{name}"{of} is an UploadFile: a websocket route has no body')
             dependant.uploads.append((name, upload))
             dependant.params.append(name)
             continue
         bare = without_none(plain)[0]  # 3.10 makes `request: dict = None` Optional[dict]
         if dependency is not None and name == "request" and (bare is Any or bare is dict or typing.get_origin(bare) is dict):
-            dependant.request.append(name)
+            if websocket:
+                raise error(f'parameter "{name}"{of} would take the request dict: on a websocket route, annotate it WebSocket')
+            dependant.connection.append(name)
             continue
         if isinstance(default, Param):
             marker, default = default, inspect.Parameter.empty if default.required else default.default
@@ -701,7 +729,9 @@ def _plan_arguments(
             location = marker.location
             if is_structured(without_none(tp)[0]):
                 raise error(f'parameter "{name}"{of} has type {type_name(tp)}: a model can only be the body, not a {location} parameter')
-        elif is_structured(without_none(tp)[0]) or name == "body":
+        elif is_structured(without_none(tp)[0]) or (name == "body" and not websocket):
+            if websocket:
+                raise error(f'parameter "{name}"{of} has type {type_name(tp)}: a websocket route has no body (receive the messages from the WebSocket)')
             if dependency is not None:
                 raise error(f'parameter "{name}"{of} would take the body: a dependency cannot (take it in the handler)')
             if body_param is not None:
@@ -759,9 +789,10 @@ def _dependency(
     params: list[ParamSpec],
     converters: list[tuple[str, list[str], Converter]],
     seen: dict[str, ParamSpec],
+    websocket: bool = False,
 ) -> Dependant:
     """The plan of one ``Depends(...)``, its own parameters merged into
-    ``params``."""
+    ``params`` (``websocket``: see _plan_arguments)."""
     if not isinstance(marker, DependsMarker):
         raise error(f"dependencies must be Depends(...), not {marker!r}")
     call = marker.dependency
@@ -771,7 +802,7 @@ def _dependency(
         call = annotation
     dependant = Dependant(call, use_cache=marker.use_cache, kind=kind_of(call))
     arguments = _dependency_arguments(call, error)
-    _plan_arguments(arguments, by_name, path, error, params, converters, seen, dependant, call)
+    _plan_arguments(arguments, by_name, path, error, params, converters, seen, dependant, call, websocket)
     return dependant
 
 
@@ -1031,3 +1062,199 @@ async def _after(solved: Any) -> None:
         if solved.stack is not None:
             await solved.stack.aclose()
 
+
+# -- websocket routes -------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class WebSocketPlan:
+    """What registration worked out for one websocket route: ``solver``,
+    the endpoint's dependencies (the root, whose params are the endpoint's,
+    and the route-level ones; None when there are none), and :attr:`read`,
+    which reads a session's parameters from its WebSocket: the values by
+    name, and the 422-style details of those that are missing or invalid."""
+
+    path_params: tuple[PathParam, ...]
+    params: tuple[ParamSpec, ...]
+    solver: tuple[Dependant, list[Dependant]] | None
+    read: Callable[[WebSocket], tuple[dict[str, Any], list[dict[str, Any]]]]
+
+
+def plan_websocket(path: str, endpoint: Handler, dependencies: tuple[Any, ...] = ()) -> WebSocketPlan:
+    """Plan a websocket route (``path`` is the full, valid path) with the
+    rules of :func:`plan_route`: after the WebSocket, the endpoint and its
+    dependencies take path, query and header parameters and ``Depends``;
+    ``dependencies`` (app's, routers', the route's) run first. Raises
+    TypeError, naming the route, for what cannot be served."""
+    error = _RouteError(None, path)
+    try:
+        parameters = list(inspect.signature(endpoint).parameters.values())
+    except (TypeError, ValueError):
+        parameters = []
+    if not parameters or parameters[0].kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.VAR_KEYWORD):
+        raise error("the endpoint must take the WebSocket as its first positional argument")
+    path_params, _ = parse_path(path)
+    by_name = {param.name: param for param in path_params}
+    params: list[ParamSpec] = []
+    converters: list[tuple[str, list[str], Converter]] = []
+    seen: dict[str, ParamSpec] = {}
+    root = Dependant(endpoint)
+    _plan_arguments(_arguments(endpoint, error), by_name, path, error, params, converters, seen, root, None, websocket=True)
+    extra = [_dependency(marker, None, by_name, path, error, params, converters, seen, websocket=True) for marker in dependencies]
+    convert = {name: function for name, _, function in converters}
+    readers = [(spec.name, [spec.location, spec.alias], _reader(spec, convert.get(spec.name))) for spec in params]
+
+    def read(websocket: WebSocket) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        values: dict[str, Any] = {}
+        details: list[dict[str, Any]] = []
+        for name, loc, reader in readers:
+            try:
+                value = reader(websocket)
+            except _ConversionError as exc:
+                details.append(_detail(loc, exc.msg, exc.kind))
+                continue
+            if value is not _ABSENT:
+                values[name] = value
+        return values, details
+
+    solver = (root, extra) if extra or root.deps or root.connection else None
+    return WebSocketPlan(tuple(path_params), tuple(params), solver, read)
+
+
+_ABSENT: Any = object()  # a parameter the session does not have, without a default
+
+
+def _reader(spec: ParamSpec, convert: Converter | None) -> Callable[[WebSocket], Any]:
+    """What reads the parameter ``spec`` from a session's WebSocket,
+    converted and checked as the engine does for an HTTP route, except that
+    a repeated query key gives its last value (as the WebSocket's
+    ``query_params`` do); _ABSENT when it is absent and has no default.
+    Raises _ConversionError."""
+    target = _target(spec.schema)
+    many = target.get("type") == "array"
+    parse = _text_parser(target.get("items", {}) if many else spec.schema)
+    default = spec.schema.get("default", _ABSENT)
+    location, alias = spec.location, spec.alias
+
+    def read(websocket: WebSocket) -> Any:
+        texts: list[Any]
+        if location == "query":
+            texts = websocket.query_params.getlist(alias)
+        elif location == "header":
+            texts = websocket.headers.getlist(alias)
+        else:
+            texts = [websocket.path_params[alias]] if alias in websocket.path_params else []
+        if not texts:
+            if spec.required:
+                raise _ConversionError("missing", "Field required")
+            if default is _ABSENT:
+                return _ABSENT
+            value = copy.deepcopy(default)  # a list default is not shared by sessions
+        elif many:
+            value = [parse(text) for text in texts]
+            _check_value(value, target)
+        else:
+            value = parse(texts[-1] if location == "query" else texts[0])
+        return value if convert is None else convert(value)
+
+    return read
+
+
+def _text_parser(schema: dict[str, Any]) -> Callable[[Any], Any]:
+    """What turns one value of a session (a query or header text, a path
+    value, which the route's converter may have made an int, a float or a
+    UUID) into the value for ``schema``, checked against it. A union tries
+    its branches in order. Raises _ConversionError."""
+    branches = [branch for branch in schema.get("anyOf", ()) if branch != {"type": "null"}]
+    if branches:
+        parsers = [_text_parser(branch) for branch in branches]
+        if len(parsers) == 1:
+            return parsers[0]
+
+        def parse_union(text: Any) -> Any:
+            problems = []
+            for parse_branch in parsers:
+                try:
+                    return parse_branch(text)
+                except _ConversionError as exc:
+                    problems.append(exc)
+            raise problems[0]
+
+        return parse_union
+    convert = _parse_uuid if schema.get("format") == "uuid" else _TEXT_PARSERS.get(str(schema.get("type")), str)
+
+    def parse(text: Any) -> Any:
+        value = convert(text) if isinstance(text, str) else text
+        _check_value(value, schema)
+        return value
+
+    return parse
+
+
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_BOOLEANS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
+
+
+def _parse_int(text: str) -> int:
+    if _INTEGER.fullmatch(text):
+        try:
+            return int(text)
+        except ValueError:  # past Python's limit of digits
+            pass
+    raise _ConversionError("int_parsing", "Input should be a valid integer, unable to parse string as an integer")
+
+
+def _parse_float(text: str) -> float:
+    if not _NUMBER.fullmatch(text):
+        raise _ConversionError("float_parsing", "Input should be a valid number, unable to parse string as a number")
+    value = float(text)
+    if math.isinf(value):
+        raise _ConversionError("finite_number", "Input should be a finite number")
+    return value
+
+
+def _parse_bool(text: str) -> bool:
+    value = _BOOLEANS.get(text.lower())
+    if value is None:
+        raise _ConversionError("bool_parsing", "Input should be a valid boolean, unable to interpret input")
+    return value
+
+
+def _parse_uuid(text: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise _ConversionError("uuid_parsing", "Input should be a valid UUID, unable to parse string as a UUID") from None
+
+
+_TEXT_PARSERS: dict[str, Callable[[str], Any]] = {"integer": _parse_int, "number": _parse_float, "boolean": _parse_bool}
+
+_BOUNDS = (
+    ("minimum", operator.ge, "greater_than_equal", "greater than or equal to"),
+    ("exclusiveMinimum", operator.gt, "greater_than", "greater than"),
+    ("maximum", operator.le, "less_than_equal", "less than or equal to"),
+    ("exclusiveMaximum", operator.lt, "less_than", "less than"),
+)
+
+
+def _check_value(value: Any, schema: dict[str, Any]) -> None:
+    """The checks of ``schema`` that parameter types and markers make (see
+    _apply_marker): Literal and Enum values, bounds, lengths, pattern."""
+    allowed = schema["enum"] if "enum" in schema else [schema["const"]] if "const" in schema else None
+    if allowed is not None and value not in allowed:
+        raise _ConversionError("enum", "Input should be " + " or ".join(repr(choice) for choice in allowed))
+    for key, holds, kind, words in _BOUNDS:
+        if key in schema and not holds(value, schema[key]):
+            raise _ConversionError(kind, f"Input should be {words} {schema[key]}")
+    if isinstance(value, (str, list)):
+        text = isinstance(value, str)
+        noun, unit, kind = ("String", "characters", "string_too") if text else ("List", "items", "too")
+        shortest, longest = schema.get("minLength" if text else "minItems"), schema.get("maxLength" if text else "maxItems")
+        if shortest is not None and len(value) < shortest:
+            raise _ConversionError(f"{kind}_short", f"{noun} should have at least {shortest} {unit}")
+        if longest is not None and len(value) > longest:
+            raise _ConversionError(f"{kind}_long", f"{noun} should have at most {longest} {unit}")
+    pattern = schema.get("pattern")
+    if pattern is not None and isinstance(value, str) and re.search(pattern, value) is None:
+        raise _ConversionError("string_pattern_mismatch", f"String should match pattern '{pattern}'")

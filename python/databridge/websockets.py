@@ -16,8 +16,19 @@ upgrade 400), runs the handshake when the endpoint calls :meth:`accept`,
 and does the framing, fragmentation, UTF-8 checks, permessage-deflate,
 ping/pong, the idle timeout and the message size limit. An endpoint that
 returns closes the connection with 1000; one that raises closes it with
-1011 (and the exception is logged); one that returns without accepting is
-answered 403.
+1011 (and the exception is logged); one that raises
+:class:`~databridge.WebSocketException` closes it with that exception's code
+and reason; one that returns (or raises) without accepting is answered 403.
+
+The endpoint's parameters after the WebSocket are those of an HTTP handler:
+path parameters, query parameters (a repeated key gives its last value),
+``Header(...)`` and ``Depends(...)``, checked and converted before it runs
+(a session without a required one, or with an invalid one, is refused with
+403, where FastAPI closes with 1008 before accepting). A dependency takes
+the session's WebSocket through a parameter annotated :class:`WebSocket`;
+a yield dependency is torn down once the endpoint returns or raises (the
+exception thrown in at its ``yield``, WebSocketDisconnect included), before
+the close frame is sent.
 
 Backpressure: ``await send_*`` waits while ``send_queue`` frames wait to be
 written; the engine stops reading from the client while ``receive_queue``
@@ -28,15 +39,19 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import inspect
 import json
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from . import _core
+from .dependencies import solve
+from .exceptions import WebSocketException
+
+if TYPE_CHECKING:
+    from .validation import WebSocketPlan
 
 __all__ = ["WebSocket", "WebSocketDisconnect", "WebSocketState", "QueryParams"]
 
@@ -281,6 +296,11 @@ class _Headers(Mapping[str, str]):
     def __getitem__(self, key: str) -> str:
         return self._d[key.lower()]
 
+    def getlist(self, key: str) -> list[str]:
+        """Every value of header ``key``, in order."""
+        key = key.lower()
+        return [v for k, v in self.raw if k.lower() == key]
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._d)
 
@@ -303,46 +323,49 @@ def _header_pairs(headers: Any) -> list[tuple[str, str]]:
 _CONVERT: dict[str, Callable[[str], Any]] = {"int": int, "float": float, "uuid": uuid.UUID}
 
 
-def entry(endpoint: Callable[..., Any], path: str, label: str) -> Callable[[list[Any]], Any]:
+def entry(endpoint: Callable[..., Any], plan: WebSocketPlan, label: str) -> Callable[[list[Any]], Any]:
     """The function the engine calls for each session of a route: builds
-    the :class:`WebSocket`, calls ``endpoint`` and closes the connection
-    when it returns (1000) or raises (1011)."""
-    _, params = _core.parse_path(path)
-    names = [(name, _CONVERT.get(kind)) for name, kind, _ in params]
-    sig = inspect.signature(endpoint)
-    plist = list(sig.parameters.values())
-    if not plist:
-        raise TypeError(f'databridge: websocket route "{path}": the endpoint must take the WebSocket')
-    first = plist[0].name
-    path_names = {name for name, _ in names}
-    extra: list[tuple[str, Any, Any]] = []  # query parameters by name: (name, default, annotation)
-    for p in plist[1:]:
-        if p.name in path_names or p.kind is p.VAR_KEYWORD:
-            continue
-        extra.append((p.name, p.default, p.annotation))
+    the :class:`WebSocket`, reads its parameters and solves the
+    dependencies (``plan``: see :func:`~databridge.validation.plan_websocket`),
+    calls ``endpoint`` and closes the connection when it returns (1000) or
+    raises (1011, or a WebSocketException's code)."""
+    names = [(param.name, _CONVERT.get(param.kind)) for param in plan.path_params]
+
+    async def session(ws: WebSocket) -> None:
+        values, details = plan.read(ws)
+        if details:
+            _logger.debug("websocket route %s: session refused, invalid parameters: %s", label, details)
+            raise WebSocketException(1008, "invalid parameters")  # FastAPI's; not accepted: 403
+        if plan.solver is None:
+            await endpoint(ws, **values)
+            return
+        root, extra = plan.solver
+        solved = await solve(root, extra, ws, values, _no_background)
+        if solved.stack is None:
+            await endpoint(ws, **solved.kwargs)
+            return
+        async with solved.stack:  # the yield dependencies, torn down with the endpoint's exception, if any
+            await endpoint(ws, **solved.kwargs)
 
     async def run(payload: list[Any]) -> None:
-        handle, address, req_path, query, headers, values, subprotocols, client, scheme = payload
+        handle, address, req_path, query, headers, raw_path_params, subprotocols, client, scheme = payload
         queues = _core.ws_bind(address)
         path_params = {}
-        for (name, convert), raw in zip(names, values):
+        for (name, convert), raw in zip(names, raw_path_params):
             path_params[name] = convert(raw) if convert is not None else raw
         ws = WebSocket(handle, queues, req_path, query, headers, path_params, subprotocols, client, scheme)
-        kwargs: dict[str, Any] = {first: ws}
-        kwargs.update({k: v for k, v in path_params.items() if k in sig.parameters})
-        for name, default, annotation in extra:
-            if name in ws.query_params:
-                value: Any = ws.query_params[name]
-                if annotation in (int, float, "int", "float"):
-                    value = (int if annotation in (int, "int") else float)(value)
-                kwargs[name] = value
-            elif default is not inspect.Parameter.empty:
-                kwargs[name] = default
         code = 1000
         try:
-            await endpoint(**kwargs)
+            await session(ws)
         except WebSocketDisconnect:
             pass
+        except WebSocketException as exc:  # Starlette's: close with its code (before accept: 403)
+            if ws.application_state is WebSocketState.CONNECTED:
+                try:
+                    await ws.close(exc.code, exc.reason)
+                except ValueError as bad:
+                    code = 1011
+                    _logger.error("websocket endpoint for route %s raised %r: %s", label, exc, bad)
         except Exception as exc:  # noqa: BLE001: logged and closed with 1011
             code = 1011
             _logger.error("websocket endpoint for route %s raised", label, exc_info=(type(exc), exc, exc.__traceback__))
@@ -354,3 +377,9 @@ def entry(endpoint: Callable[..., Any], path: str, label: str) -> Callable[[list
                 pass
 
     return run
+
+
+def _no_background() -> Any:
+    """``solve``'s ``new_background``: never called, the planner refuses
+    BackgroundTasks on websocket routes."""
+    raise RuntimeError("databridge: a websocket route has no background tasks")
