@@ -222,6 +222,7 @@ func (e *engine) listenProd(host string, port int, cfg server.Config, prod *prod
 	if prod != nil {
 		loopPending = e.loop.Pending
 		e.loop.OnBatch = metrics.ObserveBatch
+		e.loop.OnTiming = func(t pybridge.Timing) { metrics.ObserveTiming(t.Wait, t.Run) }
 		st, err := prod.setup(&cfg)
 		if err != nil {
 			return 0, err

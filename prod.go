@@ -22,6 +22,7 @@ import (
 	"github.com/databridge/databridge/limit"
 	"github.com/databridge/databridge/metrics"
 	"github.com/databridge/databridge/proxy"
+	"github.com/databridge/databridge/pybridge"
 	"github.com/databridge/databridge/server"
 )
 
@@ -105,7 +106,8 @@ func (o *prodOptions) setup(cfg *server.Config) (*prodState, error) {
 		}
 		m := metrics.New(metrics.Source{Pending: loopPending}, restarts)
 		metrics.Activate(m)
-		st.closers = append(st.closers, func() { metrics.Activate(nil) })
+		pybridge.SetTiming(true)
+		st.closers = append(st.closers, func() { pybridge.SetTiming(false); metrics.Activate(nil) })
 		if o.MetricsPort != 0 {
 			port := o.MetricsPort
 			if port == -1 { // a worker: any free port, told to the supervisor

@@ -22,6 +22,9 @@ type Loop struct {
 	abort     abortState    // abort.go: Abort answers waiting calls with 503
 	pending   atomic.Int64  // abort.go: calls queued or running (Pending)
 	OnBatch   func(n int)   // when set, told the size of each batch of completed calls
+	// OnTiming, when set, is told each measured call's wait and handler
+	// time (pybridge.SetTiming).
+	OnTiming func(pybridge.Timing)
 }
 
 // tickEvery is how often the ticker looks for sync calls waiting behind
@@ -165,7 +168,11 @@ func (l *Loop) complete() {
 			return // closed
 		}
 		n := 0
-		l.queue.TakeDone().Each(func(slot int64, resp *wire.Reply) {
+		onTiming := l.OnTiming
+		l.queue.TakeDone().Each(func(slot int64, resp *wire.Reply, t pybridge.Timing) {
+			if onTiming != nil && t.Run != 0 {
+				onTiming(t)
+			}
 			if st, ok := resp.Stream.(*pybridge.Stream); ok {
 				st.Bind(l.wait)
 			}

@@ -3,8 +3,10 @@
 // the main port, --metrics-port on a port of its own): requests by route,
 // method and status, latency histograms, requests in flight, bytes in and
 // out, and the hand-off to Python: calls queued or running, the size of
-// the batches the GIL thread takes, and the time a call takes from being
-// queued to its reply (waiting for the GIL thread plus the handler).
+// the batches the GIL thread takes, the time a call waits for the GIL
+// thread (or a handler thread) before its handler starts, the time the
+// handler then runs until its reply (awaits included), and their sum as
+// the request goroutine sees it.
 package metrics
 
 import (
@@ -30,6 +32,8 @@ type Metrics struct {
 	bytesIn   prometheus.Counter
 	bytesOut  prometheus.Counter
 	callTime  prometheus.Histogram
+	waitTime  prometheus.Histogram
+	runTime   prometheus.Histogram
 	batchSize prometheus.Histogram
 	restarts  prometheus.Gauge
 }
@@ -64,13 +68,23 @@ func New(src Source, restarts int) *Metrics {
 	m.callTime = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "databridge_python_call_seconds",
 		Help:    "Time from queueing a call to Python to its reply: waiting for the GIL thread plus the handler.",
-		Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5},
+		Buckets: callBuckets,
+	})
+	m.waitTime = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "databridge_python_wait_seconds",
+		Help:    "Time a call waited, queued, until the GIL thread (or a handler thread) started its handler.",
+		Buckets: callBuckets,
+	})
+	m.runTime = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "databridge_python_handler_seconds",
+		Help:    "Time a Python handler ran, from its start to its reply (awaits included).",
+		Buckets: callBuckets,
 	})
 	m.batchSize = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name: "databridge_python_batch_size", Help: "Calls completed per batch of the GIL thread.",
 		Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128, 256},
 	})
-	m.Registry.MustRegister(m.requests, m.duration, m.inFlight, m.bytesIn, m.bytesOut, m.callTime, m.batchSize,
+	m.Registry.MustRegister(m.requests, m.duration, m.inFlight, m.bytesIn, m.bytesOut, m.callTime, m.waitTime, m.runTime, m.batchSize,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if src.Pending != nil {
 		m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -87,6 +101,9 @@ func New(src Source, restarts int) *Metrics {
 	return m
 }
 
+// callBuckets are the buckets of the Python call times (seconds).
+var callBuckets = []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5}
+
 var active atomic.Pointer[Metrics]
 
 // Activate makes m the one ObserveCall and ObserveBatch report to.
@@ -96,6 +113,15 @@ func Activate(m *Metrics) { active.Store(m) }
 func ObserveCall(start time.Time) {
 	if m := active.Load(); m != nil {
 		m.callTime.Observe(time.Since(start).Seconds())
+	}
+}
+
+// ObserveTiming records how long a call waited for the GIL thread and how
+// long its handler ran.
+func ObserveTiming(wait, run time.Duration) {
+	if m := active.Load(); m != nil {
+		m.waitTime.Observe(wait.Seconds())
+		m.runTime.Observe(run.Seconds())
 	}
 }
 

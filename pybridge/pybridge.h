@@ -63,7 +63,16 @@ typedef struct db_call {
     /* DB_MSG_CHUNK: the stream and what to do with it (DB_STREAM_*). */
     struct db_stream *stream;
     int stream_op;
+    /* DB_MSG_CALL while db_timing is set (metrics on): CLOCK_MONOTONIC ns
+     * when the call was queued, when its handler started, when its reply
+     * was ready (0: not measured). */
+    int64_t t_queued, t_started, t_done;
 } db_call;
+
+/* Set by Go (pybridge.SetTiming) while metrics are collected: calls carry
+ * their t_queued/t_started/t_done. */
+extern volatile int db_timing;
+int64_t db_now_ns(void);
 
 /* What a DB_MSG_CHUNK message asks (stream.c). */
 enum {

@@ -28,7 +28,25 @@
 #include <pthread.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
+
+volatile int db_timing;
+
+int64_t db_now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The timestamps of a measured call (db_timing): its handler starts, its
+ * reply is ready. */
+static inline void call_started(db_call *c) {
+    if (c->t_queued) c->t_started = db_now_ns();
+}
+static inline void call_done(db_call *c) {
+    if (c->t_queued) c->t_done = db_now_ns();
+}
 
 struct db_queue {
     pthread_mutex_t mu;
@@ -153,6 +171,7 @@ db_call *db_submit(db_queue *q, PyObject *handler, PyObject *label, const char *
                    int kwargs, int pool) {
     db_call *c = new_call(q, DB_MSG_CALL, req, len);
     if (c == NULL) return NULL;
+    if (db_timing) c->t_queued = db_now_ns();
     c->handler = handler;
     c->label = label;
     c->slot = slot;
@@ -248,7 +267,9 @@ PyObject *db_serve_sync(db_queue *q) {
         }
         q->running++;
         pthread_mutex_unlock(&q->mu);
+        call_started(c);
         db_invoke(c->handler, c->label, c->req, c->req_len, c->kwargs, NULL, NULL, &c->result);
+        call_done(c);
         publish(q, c, c);
         pthread_mutex_lock(&q->mu);
         q->running--;
@@ -364,6 +385,7 @@ static PyObject *task_done(PyObject *self, PyObject *task) {
     db_finish_task(task, c->label, &c->result);
     Py_CLEAR(c->task);
     c->next = NULL;
+    if (c->kind == DB_MSG_CALL) call_done(c);
     publish(c->queue, c, c);
     Py_RETURN_NONE;
 }
@@ -415,12 +437,14 @@ PyObject *db_drain(db_queue *q) {
             db_free_calls(c);
             continue;
         }
+        call_started(c);
         db_invoke(c->handler, c->label, c->req, c->req_len, c->kwargs, q->loop, c, &c->result);
         if (c->result.task != NULL) { /* suspended: task_done publishes it */
             c->task = c->result.task;
             c->result.task = NULL;
             continue;
         }
+        call_done(c);
         if (done_tail) done_tail->next = c;
         else done_head = c;
         done_tail = c;

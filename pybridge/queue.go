@@ -7,8 +7,10 @@ import "C"
 
 import (
 	"errors"
-	"github.com/databridge/databridge/wire"
+	"time"
 	"unsafe"
+
+	"github.com/databridge/databridge/wire"
 )
 
 // Queue hands calls from request goroutines to the GIL thread and results
@@ -105,9 +107,31 @@ func (q *Queue) TakeDone() Done { return Done{C.db_take_done(q.q), q} }
 // 10 KB allocation per request.
 const zeroCopyBody = 4096
 
-// Each calls f with every call's slot and response, then frees the list
-// (but for the bodies handed over without a copy).
-func (d Done) Each(f func(slot int64, resp *wire.Reply)) {
+// Timing is how long a call waited for the GIL thread (or a handler
+// thread) and how long its handler then ran until the reply was ready,
+// awaits included; zero unless SetTiming is on.
+type Timing struct{ Wait, Run time.Duration }
+
+// SetTiming turns the measuring of Timing on or off (two clock reads per
+// call, in C).
+func SetTiming(on bool) {
+	if on {
+		C.db_timing = 1
+	} else {
+		C.db_timing = 0
+	}
+}
+
+func timing(c *C.db_call) Timing {
+	if c.t_queued == 0 || c.t_started == 0 || c.t_done == 0 {
+		return Timing{}
+	}
+	return Timing{Wait: time.Duration(c.t_started - c.t_queued), Run: time.Duration(c.t_done - c.t_started)}
+}
+
+// Each calls f with every call's slot, response and timing, then frees
+// the list (but for the bodies handed over without a copy).
+func (d Done) Each(f func(slot int64, resp *wire.Reply, t Timing)) {
 	var free, last *C.db_call
 	for c := d.c; c != nil; {
 		next := c.next
@@ -117,18 +141,19 @@ func (d Done) Each(f func(slot int64, resp *wire.Reply)) {
 			stream = &Stream{q: d.q, s: c.result.stream}
 			c.result.stream = nil
 		}
+		t := timing(c)
 		if c.result.body_len >= zeroCopyBody {
 			resp := handOver(c)
 			if stream != nil {
 				resp.Stream = stream
 			}
-			f(int64(c.slot), resp)
+			f(int64(c.slot), resp, t)
 		} else {
 			resp := response(&c.result, true)
 			if stream != nil {
 				resp.Stream = stream
 			}
-			f(int64(c.slot), resp)
+			f(int64(c.slot), resp, t)
 			if last == nil {
 				free = c
 			} else {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import requests
 from prometheus_client.parser import text_string_to_metric_families
@@ -44,6 +45,36 @@ def check_request_metrics(fams: dict[str, object], n: int) -> None:
     assert samples(fams, "databridge_python_queue_depth")
     assert sum(s.value for s in samples(fams, "databridge_python_batch_size_count")) >= n
     assert sum(s.value for s in samples(fams, "databridge_python_call_seconds_count")) >= n
+    assert sum(s.value for s in samples(fams, "databridge_python_wait_seconds_count")) >= n
+    assert sum(s.value for s in samples(fams, "databridge_python_handler_seconds_count")) >= n
+
+
+def total(fams: dict[str, object], name: str) -> float:
+    return float(sum(s.value for s in samples(fams, name)))  # type: ignore[attr-defined]
+
+
+def test_wait_and_handler_time_are_split(start_live: StartLive) -> None:
+    """Four 0.2 s handlers at once: the handler histogram has their 0.8 s
+    (awaits included), the wait histogram only the queueing, and their sum
+    is what the call histogram saw."""
+    live = start_live(APP, "--port", "0", "--metrics", "--no-access-log")
+    before = families(requests.get(live.url + "/metrics", timeout=TIMEOUT).text)
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda _: requests.get(live.url + "/sleep?seconds=0.2", timeout=TIMEOUT), range(4)))
+    assert all(a.status_code == 200 for a in answers)
+    after = families(requests.get(live.url + "/metrics", timeout=TIMEOUT).text)
+
+    def grew(name: str) -> float:
+        return total(after, name) - total(before, name)
+
+    assert grew("databridge_python_handler_seconds_count") == 4
+    assert grew("databridge_python_wait_seconds_count") == 4
+    handler, wait, call = grew("databridge_python_handler_seconds_sum"), grew("databridge_python_wait_seconds_sum"), grew(
+        "databridge_python_call_seconds_sum"
+    )
+    assert 0.8 <= handler < 2.0
+    assert wait < 0.4  # queued behind nothing that blocks: the loop awaits the sleeps together
+    assert handler + wait <= call + 0.05
 
 
 def test_metrics_on_the_main_port(start_live: StartLive) -> None:
