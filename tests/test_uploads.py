@@ -461,3 +461,24 @@ def test_eight_concurrent_50_mb_uploads_stay_within_60_mb(upload_server: tuple[i
     growth = _peak_rss_kb(pid) - before
     print(f"peak RSS growth for 8 x 50 MB: {growth / 1024:.1f} MB")
     assert growth <= 60 * 1024
+
+
+def test_openapi_describes_uploads(client: TestClient, app: App) -> None:
+    @app.post("/up")
+    async def up(request: dict[str, Any], file: UploadFile, more: list[UploadFile], extra: UploadFile | None = None) -> dict[str, Any]:
+        return {}
+
+    body = client.get("/openapi.json").json()["paths"]["/up"]["post"]["requestBody"]
+    binary = {"type": "string", "format": "binary"}
+    assert body == {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": binary, "more": {"type": "array", "items": binary}, "extra": binary},
+                    "required": ["file"],
+                }
+            }
+        },
+    }

@@ -186,6 +186,8 @@ class _Document:
                 "required": plan.body.required,
                 "content": {"application/json": {"schema": self.named(plan.body.source, plan.body.schema)}},
             }
+        elif plan.uploads:
+            operation["requestBody"] = _upload_body(plan.uploads)
         operation["responses"] = self.responses(route, plan)
         return operation
 
@@ -430,3 +432,15 @@ window.ui = SwaggerUIBundle(config);
 </body>
 </html>
 """
+
+
+def _upload_body(uploads: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    """The multipart requestBody of a route's UploadFile parameters (FastAPI
+    writes the same: a binary string per file, an array for a list)."""
+    binary = {"type": "string", "format": "binary"}
+    properties = {name: ({"type": "array", "items": binary} if kind == "list" else dict(binary)) for name, kind in uploads}
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    required = [name for name, kind in uploads if kind == "one"]
+    if required:
+        schema["required"] = required
+    return {"required": bool(required), "content": {"multipart/form-data": {"schema": schema}}}
