@@ -50,6 +50,8 @@ type engine struct {
 	// wsSessions are the live WebSocket sessions: closed with 1001 when
 	// the server stops.
 	wsSessions wsroute.Sessions
+
+	pipe *server.PipeListener // the in-process test client's listener, once used
 }
 
 func newEngine() (*engine, error) {
@@ -208,6 +210,29 @@ func (e *engine) addStatic(prefix, directory, name string, opts files.DirOptions
 
 func (e *engine) listen(host string, port int, cfg server.Config) (int, error) {
 	return e.listenProd(host, port, cfg, nil)
+}
+
+// pipeConnect connects the in-process test client (TestClient's
+// WebSockets) through a socket pair, serving the app on a PipeListener
+// the first time: it returns the client end's fd.
+func (e *engine) pipeConnect() (int, error) {
+	if e.pipe == nil || e.srv == nil || isDone(e.srv.Done()) {
+		pl := server.NewPipeListener()
+		if _, err := e.listen("", 0, server.Config{Listener: pl}); err != nil {
+			return -1, err
+		}
+		e.pipe = pl
+	}
+	return e.pipe.Dial()
+}
+
+func isDone(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }
 
 func (e *engine) listenProd(host string, port int, cfg server.Config, prod *prodOptions) (int, error) {

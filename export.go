@@ -265,6 +265,24 @@ func dbListen(h C.longlong, host *C.char, hlen C.Py_ssize_t, port C.int, opts *C
 	return C.int(bound)
 }
 
+// dbPipeConnect connects the in-process test client: the fd of a socket
+// connected to the app (see engine.pipeConnect), or -1 with an exception.
+//
+//export dbPipeConnect
+func dbPipeConnect(h C.longlong) C.int {
+	fd := -1
+	if !withEngine(h, func(gil pybridge.GIL, e *engine) error {
+		var err error
+		if fd, err = e.pipeConnect(); err != nil {
+			return pybridge.Raise(gil, pybridge.OSError, err)
+		}
+		return nil
+	}) {
+		return -1
+	}
+	return C.int(fd)
+}
+
 //export dbShutdown
 func dbShutdown(h C.longlong, timeout C.double) C.int {
 	return status(withEngine(h, func(gil pybridge.GIL, e *engine) error {

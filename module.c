@@ -254,6 +254,16 @@ static PyObject *m_ws_accept(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* pipe_connect(engine) -> fd: a socket connected to the app in process
+ * (TestClient's WebSockets), no network port. */
+static PyObject *m_pipe_connect(PyObject *self, PyObject *arg) {
+    long long h = PyLong_AsLongLong(arg);
+    if (h == -1 && PyErr_Occurred()) return NULL;
+    int fd = dbPipeConnect(h);
+    if (fd < 0) return NULL;
+    return PyLong_FromLong(fd);
+}
+
 /* body_read(stream id, future): the next chunk of a streamed request body
  * (pyroute/bodystream.go), delivered to future as [kind, bytes]. */
 static PyObject *m_body_read(PyObject *self, PyObject *args) {
@@ -317,6 +327,7 @@ static PyMethodDef methods[] = {
     {"add_websocket", m_add_websocket, METH_VARARGS, NULL},
     {"ws_accept", m_ws_accept, METH_VARARGS, NULL},
     {"body_read", m_body_read, METH_VARARGS, NULL},
+    {"pipe_connect", m_pipe_connect, METH_O, NULL},
     {"ws_bind", m_ws_bind, METH_O, NULL},
     {"ws_receive", m_ws_receive, METH_VARARGS, NULL},
     {"ws_send", m_ws_send, METH_VARARGS, NULL},

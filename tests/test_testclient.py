@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
+import os
 from typing import Any
 
 import pytest
 
-from databridge import App, Response
+from databridge import App, Response, WebSocket
 from databridge.testclient import Headers, encode_multipart
 from databridge.testing import TestClient, TestResponse
 
@@ -188,3 +189,49 @@ def test_close_cancels_handlers_still_running(app: App) -> None:
     with TestClient(app) as client:
         assert client.get("/spawn").text == "spawned"
     assert cancelled == [True]
+
+
+def test_websocket_connect_runs_in_process_without_a_port() -> None:
+    """The WebSocket session goes through the engine's HTTP/1.1 front and
+    WebSocket code over a socket pair: no TCP listener is opened."""
+    from databridge import WebSocket
+
+    app = App()
+    seen: dict[str, object] = {}
+
+    @app.websocket("/ws/{room}")
+    async def ws(websocket: WebSocket, room: str) -> None:
+        await websocket.accept()
+        seen["client"] = websocket.client
+        seen["url"] = str(websocket.url)
+        await websocket.send_text(f"{room}:{await websocket.receive_text()}")
+        await websocket.close(4001)
+
+    def tcp_listeners() -> set[str]:
+        """The process's sockets, as ``socket:[inode]``."""
+        links = set()
+        for fd in os.listdir("/proc/self/fd"):
+            try:
+                links.add(os.readlink(f"/proc/self/fd/{fd}"))
+            except OSError:  # closed meanwhile
+                pass
+        return {link for link in links if link.startswith("socket:")}
+
+    with TestClient(app) as client:
+        before = tcp_listeners()
+        with client.websocket_connect("/ws/lobby?x=1") as session:
+            session.send_text("hi")
+            assert session.receive_text() == "lobby:hi"
+            during = tcp_listeners() - before
+            # New sockets (the client's end of the pair at least), none of them TCP.
+            assert during and all(_is_unix_socket(link) for link in during)
+            assert session.receive() == {"type": "websocket.close", "code": 4001, "reason": ""}
+    assert tuple(seen["client"]) == ("testclient", 50000)  # type: ignore[arg-type]
+    assert seen["url"] == "ws://testserver/ws/lobby?x=1"
+
+
+def _is_unix_socket(link: str) -> bool:
+    """Whether ``socket:[inode]`` is a unix socket (/proc/net/unix, column Inode)."""
+    inode = link[len("socket:["):-1]
+    with open("/proc/net/unix") as unix:
+        return inode in {line.split()[6] for line in unix.readlines()[1:]}

@@ -63,6 +63,11 @@ def add_route(
     (multipart parsed as it arrives, large files in temporary files whose
     entries have ``path``)."""
 
+def pipe_connect(engine: int) -> int:
+    """The fd of a socket connected to the app in process (a socket pair
+    whose other end the engine serves, starting to the first time): the
+    test client's WebSockets. OSError when the engine cannot serve."""
+
 def body_read(stream: int, future: Any) -> None:
     """Ask for the next chunk of the streamed body ``stream``: ``future``
     gets ``[kind, data]`` (0 data, 1 end, 2 too large, 3 malformed, 4 the

@@ -17,6 +17,7 @@ import asyncio
 import json as jsonlib
 import mimetypes
 import secrets
+import socket
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Union
 from urllib.parse import quote, urlencode, urlsplit
@@ -122,7 +123,7 @@ class TestClient:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._attachment: Attachment | None = None
         self._started = False
-        self._port: int | None = None
+        self._serving = False  # the engine serves the in-process WebSocket connections
 
     # -- requests ---------------------------------------------------------
 
@@ -199,18 +200,20 @@ class TestClient:
         """Open a WebSocket session with the app, as Starlette's test client:
         ``with client.websocket_connect("/ws") as ws: ws.send_text("hi")``.
 
-        The session runs over a real loopback connection (the engine listens
-        on 127.0.0.1 while the client is open) with the ``websockets``
-        package's client, on this client's event loop: each call runs the
-        loop until it is done, so the endpoint runs meanwhile. A refused
+        The session runs in process, without a network port: the engine
+        serves one end of a socket pair (the same HTTP/1.1 front and
+        WebSocket code as a real connection, the peer's address
+        ``testclient:50000``) and the ``websockets`` package's client
+        speaks over the other, on this client's event loop: each call runs
+        the loop until it is done, so the endpoint runs meanwhile. A refused
         handshake raises :class:`WebSocketDisconnect` (code 1006) carrying the
         HTTP status as ``status_code``."""
         loop = self._attach()
-        if self._port is None:
-            self._port = _core.listen(self.app._engine, "127.0.0.1", 0, None)
         path, _ = self._target(url, None)
-        return WebSocketTestSession(self, f"ws://127.0.0.1:{self._port}{path}", loop, subprotocols,
-                                    _header_list(headers))
+        fd = _core.pipe_connect(self.app._engine)
+        self._serving = True
+        sock = socket.socket(fileno=fd)
+        return WebSocketTestSession(self, f"ws://testserver{path}", loop, subprotocols, _header_list(headers), sock)
 
     def _run(self, loop: asyncio.AbstractEventLoop, coro: Any) -> Any:
         return loop.run_until_complete(asyncio.wait_for(coro, self.timeout))
@@ -225,8 +228,8 @@ class TestClient:
         self._loop = self._attachment = None
         if loop is None:
             return
-        if self._port is not None:
-            self._port = None
+        if self._serving:
+            self._serving = False
             _core.shutdown(self.app._engine, 1.0)
 
             async def stopped() -> None:
@@ -414,8 +417,8 @@ class WebSocketTestSession:
     __test__ = False
 
     def __init__(self, client: TestClient, url: str, loop: asyncio.AbstractEventLoop, subprotocols: list[str] | None,
-                 headers: list[tuple[str, str]]) -> None:
-        self._client, self._url, self._loop = client, url, loop
+                 headers: list[tuple[str, str]], sock: socket.socket) -> None:
+        self._client, self._url, self._loop, self._sock = client, url, loop, sock
         self._subprotocols, self._headers = subprotocols, headers
         self._ws: Any = None
         self.accepted_subprotocol: str | None = None
@@ -432,9 +435,10 @@ class WebSocketTestSession:
         try:
             self._ws = self._client._run(self._loop, connect(
                 self._url, subprotocols=self._subprotocols,  # type: ignore[arg-type]
-                additional_headers=self._headers or None,
+                additional_headers=self._headers or None, sock=self._sock,
                 open_timeout=self._client.timeout, max_size=None))
         except InvalidStatus as exc:
+            self._sock.close()
             error = WebSocketDisconnect(1006, f"HTTP {exc.response.status_code}")
             error.status_code = exc.response.status_code  # type: ignore[attr-defined]
             raise error from None
