@@ -482,3 +482,40 @@ def test_openapi_describes_uploads(client: TestClient, app: App) -> None:
             }
         },
     }
+
+
+def test_form_fields_and_file_markers(client: TestClient, app: App) -> None:
+    from databridge import File, Form
+
+    @app.post("/profile")
+    async def profile(
+        request: dict[str, Any],
+        name: str = Form(min_length=2),
+        age: int = Form(ge=0),
+        tags: list[str] = Form([]),
+        avatar: UploadFile = File(),
+        raw: bytes = File(),
+        note: UploadFile | None = File(None),
+    ) -> dict[str, Any]:
+        return {"name": name, "age": age, "tags": tags, "avatar": avatar.filename, "raw": raw.decode(), "note": note}
+
+    @app.post("/login")
+    def login(request: dict[str, Any], username: str = Form(), remember: bool = Form(False)) -> dict[str, Any]:
+        return {"username": username, "remember": remember}
+
+    body = multipart(("name", None, b"Ada"), ("age", None, b"36"), ("tags", None, b"a"), ("tags", None, b"b"),
+                     ("avatar", "me.png", b"png"), ("raw", "r.bin", b"bytes!"))
+    response = client.post("/profile", content=body, headers=MULTIPART)
+    assert response.status_code == 200, response.text
+    assert response.json() == {"name": "Ada", "age": 36, "tags": ["a", "b"], "avatar": "me.png", "raw": "bytes!", "note": None}
+    bad = client.post("/profile", content=multipart(("name", None, b"A"), ("age", None, b"x")), headers=MULTIPART)
+    assert bad.status_code == 422
+    locs = {tuple(d["loc"]): d["type"] for d in bad.json()["details"]}
+    assert locs == {("body", "name"): "string_too_short", ("body", "age"): "int_parsing",
+                    ("body", "avatar"): "missing", ("body", "raw"): "missing"}
+    # An urlencoded form, on a def handler.
+    assert client.post("/login", data={"username": "ada", "remember": "on"}).json() == {"username": "ada", "remember": True}
+    assert client.post("/login", data={}).status_code == 422
+    schema = client.get("/openapi.json").json()["paths"]["/login"]["post"]["requestBody"]["content"]
+    assert set(schema) == {"application/x-www-form-urlencoded"}
+    assert schema["application/x-www-form-urlencoded"]["schema"]["required"] == ["username"]

@@ -34,6 +34,8 @@ _PUBLIC = {
     "HTTPError": ".exceptions",
     "HTTPException": ".exceptions",
     "Header": ".params",
+    "Form": ".params",
+    "File": ".params",
     "JSONResponse": ".responses",
     "MutableHeaders": ".responses",
     "Path": ".params",
@@ -70,7 +72,7 @@ __all__ = [
     "StaticFiles", "__version__", "inline",
     "StreamingResponse", "EventSourceResponse", "ServerSentEvent", "is_disconnected",
     "WebSocket", "WebSocketDisconnect", "WebSocketException", "WebSocketState",
-    "UploadFile", "ClientDisconnect",
+    "UploadFile", "ClientDisconnect", "Form", "File",
 ]
 
 if TYPE_CHECKING:
@@ -79,7 +81,7 @@ if TYPE_CHECKING:
     from .background import BackgroundTasks
     from .dependencies import Depends
     from .exceptions import HTTPError, HTTPException, RequestValidationError, WebSocketException
-    from .params import Header, Path, Query, RequestValidator
+    from .params import File, Form, Header, Path, Query, RequestValidator
     from .requests import ClientDisconnect, Request, State
     from .responses import (
         FileResponse,

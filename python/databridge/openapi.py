@@ -186,8 +186,8 @@ class _Document:
                 "required": plan.body.required,
                 "content": {"application/json": {"schema": self.named(plan.body.source, plan.body.schema)}},
             }
-        elif plan.uploads:
-            operation["requestBody"] = _upload_body(plan.uploads)
+        elif plan.uploads or plan.forms:
+            operation["requestBody"] = _form_body(plan.uploads, plan.forms)
         operation["responses"] = self.responses(route, plan)
         return operation
 
@@ -434,13 +434,19 @@ window.ui = SwaggerUIBundle(config);
 """
 
 
-def _upload_body(uploads: tuple[tuple[str, str], ...]) -> dict[str, Any]:
-    """The multipart requestBody of a route's UploadFile parameters (FastAPI
-    writes the same: a binary string per file, an array for a list)."""
+def _form_body(uploads: tuple[tuple[str, str], ...], forms: tuple[Any, ...]) -> dict[str, Any]:
+    """The requestBody of a route's Form and UploadFile parameters (as
+    FastAPI writes it: a binary string per file, an array for a list;
+    multipart/form-data with files, else urlencoded)."""
     binary = {"type": "string", "format": "binary"}
-    properties = {name: ({"type": "array", "items": binary} if kind == "list" else dict(binary)) for name, kind in uploads}
+    properties: dict[str, Any] = {spec.alias: dict(spec.schema) for spec in forms}
+    required = [spec.alias for spec in forms if spec.required]
+    for name, kind in uploads:
+        properties[name] = {"type": "array", "items": binary} if kind.startswith("list") else dict(binary)
+        if kind in ("one", "bytes"):
+            required.append(name)
     schema: dict[str, Any] = {"type": "object", "properties": properties}
-    required = [name for name, kind in uploads if kind == "one"]
     if required:
         schema["required"] = required
-    return {"required": bool(required), "content": {"multipart/form-data": {"schema": schema}}}
+    media = "multipart/form-data" if uploads else "application/x-www-form-urlencoded"
+    return {"required": bool(required), "content": {media: {"schema": schema}}}

@@ -21,7 +21,7 @@ from __future__ import annotations
 import typing
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["Query", "Header", "Path", "RequestValidator"]
+__all__ = ["Query", "Header", "Path", "Form", "File", "RequestValidator"]
 
 
 class _Required:
@@ -155,6 +155,32 @@ class Path(Param):
     ``item_id: int = Path(ge=1)``. A path parameter is always required."""
 
     location = "path"
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+        __new__ = Param.__new__
+
+
+class Form(Param):
+    """A field of an urlencoded or multipart form body:
+    ``title: str = Form()``, ``tags: list[str] = Form([])`` (FastAPI's).
+    The engine parses the form; the value is checked and converted in
+    Python before the handler runs (a 422 names ``["body", name]``). On a
+    route with ``UploadFile`` parameters the other fields come with them."""
+
+    location = "form"
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+        __new__ = Param.__new__
+
+
+class File(Param):
+    """FastAPI's marker of a file field: ``file: UploadFile = File()``
+    (the same as the bare annotation; ``File(None)`` makes it optional), or
+    ``data: bytes = File()`` for the file's content as bytes."""
+
+    location = "file"
     __slots__ = ()
 
     if TYPE_CHECKING:

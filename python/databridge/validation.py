@@ -54,7 +54,7 @@ from ._schema import (
 )
 from .background import BackgroundTasks, after_response
 from .dependencies import Dependant, DependsMarker, all_sync, kind_of, solve, solve_sync
-from .params import Param, Path, RequestValidator
+from .params import File, Form, Param, Path, RequestValidator
 from .requests import Request
 from .uploads import UploadFile
 from .uploads import open_all as open_uploads
@@ -112,7 +112,8 @@ class Plan:
     spec: str | None  # the route spec JSON for the engine, None for none
     endpoint: Handler  # what the engine calls
     body_mode: str = "buffer"  # how the engine reads the body: buffer, stream (a Request reads it), spool (UploadFile)
-    uploads: tuple[tuple[str, str], ...] = ()  # UploadFile parameters: (name, "one"|"optional"|"list")
+    uploads: tuple[tuple[str, str], ...] = ()  # UploadFile (and File() bytes) parameters: (name, kind)
+    forms: tuple[ParamSpec, ...] = ()  # Form() parameters, read in Python from the parsed form
 
 
 # -- paths ------------------------------------------------------------------
@@ -283,7 +284,7 @@ def _param_type_ok(tp: Any, location: str) -> bool:
     tp, _ = without_none(tp)
     if _is_scalar(tp):
         return True
-    if location != "query":
+    if location not in ("query", "form"):
         return False
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if tp in (list, set, frozenset) or origin in (list, set, frozenset):
@@ -545,14 +546,21 @@ def plan_route(
                 raise error(f'parameter "{name}" is declared differently by the handler or another dependency (give one declaration, or rename one)')
             if name in seen:
                 raise error(f'parameter "{name}" is both an UploadFile and a request parameter')
-    if uploads and (body_param is not None or body_schema is not None):
-        raise error("a route takes either a JSON body or UploadFile parameters (a multipart body), not both")
+    form_specs = [spec for spec in params if spec.location == "form"]
+    form_readers: tuple[tuple[str, list[str], Callable[[Any], Any]], ...] = ()
+    if form_specs:
+        params = [spec for spec in params if spec.location != "form"]
+        form_convert = {name: function for name, loc, function in converters if loc[0] == "form"}
+        converters = [c for c in converters if c[1][0] != "form"]
+        form_readers = tuple((spec.name, ["body", spec.alias], _reader(spec, form_convert.get(spec.name))) for spec in form_specs)
+    if (uploads or form_specs) and (body_param is not None or body_schema is not None):
+        raise error("a route takes either a JSON body or Form/UploadFile parameters (a form body), not both")
     body_mode = "spool" if uploads else "buffer"
     if not uploads and takes_view and is_async and body_param is None and body_schema is None:
         body_mode = "stream"
     if _first_is_view(handler):
         handler = _with_view(handler, is_async)
-    needs_solve = bool(extra or root.deps or root.background or root.request_view or uploads)
+    needs_solve = bool(extra or root.deps or root.background or root.request_view or uploads or form_specs)
     if body_param is not None:
         root.params.append(body_param[0])
 
@@ -577,14 +585,16 @@ def plan_route(
 
     solver = (root, extra) if needs_solve else None
     upload_specs = tuple(uploads.items())
+    forms = tuple(form_specs)
     if not params and body_spec is None and validator is None:
-        endpoint = handler if solver is None else _endpoint(handler, is_async, [], None, None, False, solver, upload_specs)
-        return Plan(tuple(path_params), (), None, None, None, endpoint, body_mode, upload_specs)
+        endpoint = handler if solver is None else _endpoint(handler, is_async, [], None, None, False, solver, upload_specs, form_readers)
+        return Plan(tuple(path_params), (), None, None, None, endpoint, body_mode, upload_specs, forms)
     spec_json = _spec_json(params, body_spec, validator, error)
     endpoint = _endpoint(
-        handler, is_async, converters, body_spec.param if body_spec else None, build, bool(body_spec and body_spec.required), solver, upload_specs
+        handler, is_async, converters, body_spec.param if body_spec else None, build, bool(body_spec and body_spec.required), solver,
+        upload_specs, form_readers,
     )
-    return Plan(tuple(path_params), tuple(params), body_spec, validator, spec_json, endpoint, body_mode, upload_specs)
+    return Plan(tuple(path_params), tuple(params), body_spec, validator, spec_json, endpoint, body_mode, upload_specs, forms)
 
 
 def _first_is_view(handler: Handler) -> bool:
@@ -692,7 +702,10 @@ def _plan_arguments(
                 raise error(f'parameter "{name}"{of} is annotated Request: on a websocket route, annotate it WebSocket')
             dependant.request_view.append(name)
             continue
-        upload = _upload_kind(plain, default)
+        file_marker = _file_marker(tp, default)
+        upload = _upload_kind(plain, default, file_marker)
+        if file_marker is not None and upload is None:
+            raise error(f'parameter "{name}"{of} is marked File(): annotate it UploadFile, bytes or a list of either')
         if upload is not None:
             if websocket:
                 raise error(f'parameter "{name}"{of} is an UploadFile: a websocket route has no body')
@@ -753,18 +766,37 @@ def _plan_arguments(
     return body_param
 
 
-def _upload_kind(tp: Any, default: Any) -> str | None:
+def _file_marker(tp: Any, default: Any) -> File | None:
+    """The ``File()`` of a parameter, as its default or in Annotated."""
+    if isinstance(default, File):
+        return typing.cast(File, default)
+    for extra in typing.get_args(tp)[1:] if typing.get_origin(tp) is typing.Annotated else ():
+        if isinstance(extra, File):
+            return typing.cast(File, extra)
+    return None
+
+
+def _upload_kind(tp: Any, default: Any, marker: File | None) -> str | None:
     """"one", "optional" or "list" for an ``UploadFile``, ``UploadFile |
-    None`` (or a None default) or ``list[UploadFile]`` annotation; None
-    for anything else."""
+    None`` (or a None default) or ``list[UploadFile]`` annotation, and
+    "bytes"/"optional bytes"/"list bytes" for ``bytes`` ones marked
+    ``File()``; None for anything else."""
     bare, optional = without_none(tp)
+    if marker is not None:
+        optional = optional or not marker.required
+        default = None if not marker.required and marker.default is None else default
+    kind = None
     if _is_class(bare) and issubclass(bare, UploadFile):
-        return "optional" if optional or default is None else "one"
-    if typing.get_origin(bare) is list:
+        kind = "optional" if optional or default is None else "one"
+    elif typing.get_origin(bare) is list:
         args = typing.get_args(bare)
         if len(args) == 1 and _is_class(args[0]) and issubclass(args[0], UploadFile):
-            return "list"
-    return None
+            kind = "list"
+        elif marker is not None and args == (bytes,):
+            kind = "list bytes"
+    elif marker is not None and bare is bytes:
+        kind = "optional bytes" if optional or default is None else "bytes"
+    return kind
 
 
 def _walk(root: Dependant, extra: list[Dependant]) -> Iterator[Dependant]:
@@ -919,6 +951,7 @@ def _endpoint(
     body_required: bool,
     solver: tuple[Dependant, list[Dependant]] | None = None,
     uploads: tuple[tuple[str, str], ...] = (),
+    forms: tuple[tuple[str, list[str], Callable[[Any], Any]], ...] = (),
 ) -> Handler:
     """The callable the engine calls with ``(request, **params)``."""
     if not converters and body_name is None and solver is None:
@@ -933,16 +966,30 @@ def _endpoint(
         if uploads:
             files = open_uploads(request, upload_names)
             for name, kind in uploads:
-                found = files.get(name)
-                if kind == "list":
-                    kwargs[name] = found or []
+                found = files.get(name) or []
+                if kind.endswith("bytes"):
+                    contents = [upload.file.read() for upload in found]
+                    for upload in found:
+                        upload.file.close()
+                    found = contents  # type: ignore[assignment]
+                if kind.startswith("list"):
+                    kwargs[name] = found
                 elif found:
                     kwargs[name] = found[0]
-                elif kind == "optional":
+                elif kind.startswith("optional"):
                     kwargs[name] = None
                 else:
                     details = details or []
                     details.append(_detail(["body", name], "Field required", "missing"))
+        for name, loc, read in forms:
+            try:
+                value = read(request)
+            except _ConversionError as exc:
+                details = details or []
+                details.append(_detail(loc, exc.msg, exc.kind))
+                continue
+            if value is not _ABSENT:
+                kwargs[name] = value
         for name, loc, convert in conversions:
             if name in kwargs:
                 try:
@@ -1124,21 +1171,25 @@ def plan_websocket(path: str, endpoint: Handler, dependencies: tuple[Any, ...] =
 _ABSENT: Any = object()  # a parameter the session does not have, without a default
 
 
-def _reader(spec: ParamSpec, convert: Converter | None) -> Callable[[WebSocket], Any]:
-    """What reads the parameter ``spec`` from a session's WebSocket,
-    converted and checked as the engine does for an HTTP route, except that
-    a repeated query key gives its last value (as the WebSocket's
-    ``query_params`` do); _ABSENT when it is absent and has no default.
-    Raises _ConversionError."""
+def _reader(spec: ParamSpec, convert: Converter | None) -> Callable[[Any], Any]:
+    """What reads the parameter ``spec`` from a session's WebSocket (a
+    ``Form`` one: from an HTTP request dict's form fields), converted and
+    checked as the engine does for an HTTP route, except that a repeated
+    query key gives its last value (as the WebSocket's ``query_params``
+    do); _ABSENT when it is absent and has no default. Raises
+    _ConversionError."""
     target = _target(spec.schema)
     many = target.get("type") == "array"
     parse = _text_parser(target.get("items", {}) if many else spec.schema)
     default = spec.schema.get("default", _ABSENT)
     location, alias = spec.location, spec.alias
 
-    def read(websocket: WebSocket) -> Any:
+    def read(websocket: Any) -> Any:
         texts: list[Any]
-        if location == "query":
+        if location == "form":  # from the request dict, not a WebSocket
+            fields = (websocket.get("form_data") or {}).get("fields") or {}
+            texts = fields.getlist(alias) if hasattr(fields, "getlist") else ([fields[alias]] if alias in fields else [])
+        elif location == "query":
             texts = websocket.query_params.getlist(alias)
         elif location == "header":
             texts = websocket.headers.getlist(alias)
