@@ -519,3 +519,35 @@ def test_form_fields_and_file_markers(client: TestClient, app: App) -> None:
     schema = client.get("/openapi.json").json()["paths"]["/login"]["post"]["requestBody"]["content"]
     assert set(schema) == {"application/x-www-form-urlencoded"}
     assert schema["application/x-www-form-urlencoded"]["schema"]["required"] == ["username"]
+
+
+def test_request_form_buffered_and_streamed(client: TestClient, app: App) -> None:
+    """``await request.form()`` (Starlette's) on a streamed route (async,
+    takes a Request) parses in Python; on an upload route it is the
+    engine's parse."""
+
+    async def describe(request: Request) -> dict[str, Any]:
+        form = await request.form()
+        out: dict[str, Any] = {}
+        for key, value in form.multi_items():
+            out.setdefault(key, []).append(
+                {"file": value.filename, "type": value.content_type, "data": (await value.read()).decode()}
+                if isinstance(value, UploadFile) else value
+            )
+        return out
+
+    @app.post("/streamed")
+    async def streamed(request: Request) -> dict[str, Any]:
+        return await describe(request)
+
+    @app.post("/buffered")
+    async def buffered(request: Request, f: UploadFile) -> dict[str, Any]:
+        assert request["form_data"]["files"][0]["filename"] == "x.txt"  # the engine parsed it
+        return await describe(request)
+
+    body = multipart(("a", None, b"1"), ("a", None, b"2"), ("f", "x.txt", b"data"), content_type="text/plain")
+    expected = {"a": ["1", "2"], "f": [{"file": "x.txt", "type": "text/plain", "data": "data"}]}
+    assert client.post("/streamed", content=body, headers=MULTIPART).json() == expected
+    assert client.post("/buffered", content=body, headers=MULTIPART).json() == expected
+    assert client.post("/streamed", data={"k": "v", "e": ""}).json() == {"k": ["v"], "e": [""]}
+    assert client.post("/streamed", content=b"--nope", headers=MULTIPART).status_code == 400

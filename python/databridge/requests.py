@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ["ClientDisconnect", "MultiDict", "Request", "State", "URL", "parse_cookies"]
+__all__ = ["ClientDisconnect", "FormData", "MultiDict", "Request", "State", "URL", "parse_cookies"]
 
 
 class ClientDisconnect(Exception):
@@ -276,6 +276,24 @@ class Request(Mapping[str, Any]):
 
             raise HTTPException(400, f"invalid JSON body: {exc}") from None
 
+    async def form(self) -> FormData:
+        """The form body (urlencoded or multipart) as a :class:`FormData`:
+        each field's first value (a ``str``, or an
+        :class:`~databridge.UploadFile` for a file) and ``getlist`` for all.
+        The engine's parse when it read the body before the call; on a
+        streamed route the body is read now and parsed in Python (prefer
+        ``Form()``/``UploadFile`` parameters there: they are parsed as the
+        body arrives, and large files go to disk)."""
+        cached = self.scope.get("_form_cache")
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+        if self.scope.get("_stream") is None:
+            form = _form_from_dict(self.scope.get("form_data") or {})
+        else:
+            form = _parse_form(self.headers.get("content-type", ""), await self.body())
+        self.scope["_form_cache"] = form
+        return form
+
     async def is_disconnected(self) -> bool:
         """:func:`databridge.is_disconnected`: True once the client of the
         response being streamed is gone (call it from the generator)."""
@@ -285,6 +303,98 @@ class Request(Mapping[str, Any]):
 
     def __repr__(self) -> str:
         return f"<Request {self.scope.get('method')} {self.scope.get('url')}>"
+
+
+class FormData(Mapping[str, Any]):
+    """A parsed form (Starlette's ``FormData``): ``form["name"]`` is the
+    name's first value, ``getlist`` gives all, ``multi_items`` every pair
+    in order. File values are :class:`~databridge.UploadFile`."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: list[tuple[str, Any]] | None = None) -> None:
+        self._items = list(items or [])
+
+    def __getitem__(self, key: str) -> Any:
+        for name, value in self._items:
+            if name == key:
+                return value
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys(name for name, _ in self._items))
+
+    def __len__(self) -> int:
+        return len(dict.fromkeys(name for name, _ in self._items))
+
+    def getlist(self, key: str) -> list[Any]:
+        return [value for name, value in self._items if name == key]
+
+    def multi_items(self) -> list[tuple[str, Any]]:
+        return list(self._items)
+
+    async def close(self) -> None:
+        for _, value in self._items:
+            close = getattr(value, "close", None)
+            if close is not None:
+                await close()
+
+    def __repr__(self) -> str:
+        return f"FormData({self._items!r})"
+
+
+def _form_from_dict(form_data: Mapping[str, Any]) -> FormData:
+    """The FormData of the engine's ``form_data``."""
+    from .uploads import from_entry
+
+    items: list[tuple[str, Any]] = []
+    fields = form_data.get("fields") or {}
+    for name in fields:
+        values = fields.getlist(name) if hasattr(fields, "getlist") else [fields[name]]
+        items.extend((name, value) for value in values)
+    items.extend((entry["name"], from_entry(entry)) for entry in form_data.get("files") or ())
+    return FormData(items)
+
+
+def _parse_form(content_type: str, body: bytes) -> FormData:
+    """A form body parsed in Python (a streamed route's ``form()``): an
+    urlencoded body, or a multipart one with the standard library's MIME
+    parser. Anything else is an empty form; a malformed body a 400."""
+    import email.parser
+    import email.policy
+    import io
+    from urllib.parse import parse_qsl
+
+    from .exceptions import HTTPException
+    from .uploads import UploadFile
+
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media == "application/x-www-form-urlencoded":
+        try:
+            return FormData(parse_qsl(body.decode(), keep_blank_values=True))
+        except UnicodeDecodeError:
+            raise HTTPException(400, "invalid form body: not UTF-8") from None
+    if media != "multipart/form-data":
+        return FormData()
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode("latin-1")
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
+    if not message.is_multipart() or message.defects:
+        raise HTTPException(400, "invalid multipart body")
+    items: list[tuple[str, Any]] = []
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str):
+            continue
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
+        filename = part.get_filename()
+        if filename is None:
+            items.append((name, data.decode("utf-8", "replace")))
+        else:
+            headers = {k.lower(): str(v) for k, v in part.items()}
+            items.append((name, UploadFile(io.BytesIO(data), size=len(data), filename=filename, headers=headers,
+                                           content_type=part.get_content_type())))
+    return FormData(items)
 
 
 def _running_loop() -> Any:
