@@ -126,6 +126,11 @@ func response(c *C.db_result, copyBody bool) *wire.Reply {
 			resp.Header[i] = [2]string{name, value}
 		}
 	}
+	if c.file != 0 && len(resp.Header) > 0 { // the last pair is the file (response.c)
+		last := len(resp.Header) - 1
+		resp.File = resp.Header[last][1]
+		resp.Header = resp.Header[:last]
+	}
 	if c.body_len > 0 && copyBody {
 		resp.Body = make([]byte, int(c.body_len))
 		copy(resp.Body, data[int(c.body_off):int(c.body_off+c.body_len)])

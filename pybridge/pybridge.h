@@ -29,6 +29,7 @@ typedef struct {
     size_t body_off;
     size_t body_len;
     PyObject *task;   /* new reference: an unfinished asyncio task, or NULL */
+    int file;         /* a FileResponse: the last header pair is the file (DB_FILE_HEADER) */
     db_buf buf;
     /* stream.c: the reply is streamed; Go owns the stream from the reply on
      * and ends it with a DB_STREAM_CLOSE message. NULL for whole bodies. */
@@ -135,8 +136,9 @@ extern int db_max_json_depth;
 int db_configure(PyObject *response_class, PyObject *http_error_class,
                  PyObject *report, PyObject *jsonable);
 /* The FileResponse class: db_convert encodes one as its status and headers
- * plus DB_FILE_HEADER (path, then NUL and filename when set), and Go serves
- * the file (pyroute, package files). */
+ * plus a last pair DB_FILE_HEADER (path, then NUL and filename when set),
+ * with db_result.file set; Go takes that pair off as wire.Reply.File and
+ * serves the file (pyroute, package files). */
 void db_configure_files(PyObject *file_response_class);
 #define DB_FILE_HEADER ":databridge-file"
 void db_invoke(PyObject *handler, PyObject *route, const char *req, size_t req_len, int kwargs,

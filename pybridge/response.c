@@ -291,8 +291,8 @@ static void schedule_background(PyObject *v) {
 }
 
 /* A FileResponse: status, headers and media type as a Response's, no body,
- * then the reserved DB_FILE_HEADER, which is not a token (no handler header
- * can be called so) and which Go removes before it serves the file. */
+ * then a last pair DB_FILE_HEADER with the file, flagged by out->file: Go
+ * takes it off the headers (wire.Reply.File) and serves the file. */
 static int emit_file(db_result *out, PyObject *v) {
     int status, rc = -1;
     PyObject *st = PyObject_GetAttr(v, s_status);
@@ -329,6 +329,7 @@ static int emit_file(db_result *out, PyObject *v) {
                            db_buf_append(&out->buf, PyBytes_AS_STRING(fbytes), flen) < 0))
         goto done;
     out->nheaders++;
+    out->file = 1;
     out->body_off = out->buf.len;
     out->body_len = 0;
     rc = 0;

@@ -193,12 +193,7 @@ func (rt *Route) Serve(w server.ResponseWriter, req *server.Request) {
 		pa.PythonAnswered()
 	}
 	h := w.Header()
-	file, isFile := "", false
 	for _, kv := range reply.Header {
-		if len(kv[0]) == len(wire.FileHeader) && kv[0] == wire.FileHeader {
-			file, isFile = kv[1], true
-			continue
-		}
 		h.Add(kv[0], kv[1])
 	}
 	if reply.Stream != nil {
@@ -208,7 +203,8 @@ func (rt *Route) Serve(w server.ResponseWriter, req *server.Request) {
 		streamBody(w, req, reply.Status, reply.Stream)
 		return
 	}
-	if isFile {
+	if reply.File != "" {
+		file := reply.File
 		if reply.Release != nil {
 			reply.Release()
 		}

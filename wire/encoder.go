@@ -121,13 +121,6 @@ func (e *Encoder) PatchCount(at int, n int) {
 
 // Reply is what a Python handler produced, as it comes back across the
 // boundary: neutral of HTTP types, so that pybridge needs no server.
-// FileHeader is the reserved header name of a reply that asks Go to
-// serve a file (a FileResponse, encoded by pybridge's response.c): its
-// value is the path, then, when the handler gave a filename, a NUL and
-// that name (whose extension picks the content type). The name is not an
-// HTTP token, so no header a handler sets can be called so; pyroute
-// removes it before anything is written.
-const FileHeader = ":databridge-file"
 
 type Reply struct {
 	Status int
@@ -140,6 +133,11 @@ type Reply struct {
 	// the head, Body is empty, and the chunks come from Stream. Whoever
 	// takes the reply must call Stream.Close exactly once.
 	Stream Stream
+	// File, when set, makes the reply a file served by Go (a
+	// FileResponse): its path, then, when the handler gave a filename, a
+	// NUL and that name (whose extension picks the content type). Status
+	// and Header are the head's; Body is empty.
+	File string
 }
 
 // Stream is the body of a streamed reply, produced by a Python iterator
