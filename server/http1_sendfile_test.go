@@ -189,6 +189,39 @@ func TestH1SendfileTCP(t *testing.T) {
 	assertClosed(t, c)
 }
 
+// TestH1SendfileCounter: the access log's and the metrics' Counter
+// passes ReadFrom on (sendfile still) and counts its bytes.
+func TestH1SendfileCounter(t *testing.T) {
+	fs, data := newFileServer(t, 200<<10)
+	counted := make(chan int64, 4)
+	sent := sendfileBytes(t)
+	h := HandlerFunc(func(w ResponseWriter, r *Request) {
+		c := &Counter{ResponseWriter: w}
+		if _, ok := ReaderFromOf(c); !ok {
+			t.Error("ReaderFromOf(Counter over the HTTP/1.1 writer) is false")
+		}
+		fs.Serve(c, r)
+		counted <- c.Bytes
+	})
+	addr := serveH1(t, h, Config{})
+	c, err := dialH1(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r := getOn(t, c, "GET", "/file")
+	if r.Status != 200 || !bytes.Equal(r.Body, data) {
+		t.Fatalf("GET: %d, %d bytes", r.Status, len(r.Body))
+	}
+	wantCopied(t, fs, 200<<10, nil)
+	if n := <-counted; n != 200<<10 {
+		t.Errorf("Counter.Bytes %d, want %d", n, 200<<10)
+	}
+	if got := sent.Load(); got != 200<<10 {
+		t.Errorf("sendfile sent %d bytes through the Counter, want %d", got, 200<<10)
+	}
+}
+
 func TestH1SendfileUnix(t *testing.T) {
 	fs, data := newFileServer(t, 1<<20)
 	sent := sendfileBytes(t)
@@ -277,5 +310,25 @@ func TestH1SendfileWriteTimeout(t *testing.T) {
 		}
 	case <-time.After(timeout + 5*time.Second):
 		t.Fatalf("a sendfile to a client that never reads still runs %v after WriteTimeout", 5*time.Second)
+	}
+}
+
+func TestReaderFromOf(t *testing.T) {
+	var h1 h1Writer
+	if rf, ok := ReaderFromOf(&h1); !ok || rf != io.ReaderFrom(&h1) {
+		t.Error("the HTTP/1.1 writer")
+	}
+	if _, ok := ReaderFromOf(&Counter{ResponseWriter: &h1}); !ok {
+		t.Error("a Counter over the HTTP/1.1 writer")
+	}
+	if _, ok := ReaderFromOf(&Counter{ResponseWriter: &Counter{ResponseWriter: &h1}}); !ok {
+		t.Error("two Counters over the HTTP/1.1 writer")
+	}
+	// A Counter's ReadFrom over a writer without one would only copy.
+	if _, ok := ReaderFromOf(&Counter{ResponseWriter: &Recorder{}}); ok {
+		t.Error("a Counter over a Recorder")
+	}
+	if _, ok := ReaderFromOf(&Recorder{}); ok {
+		t.Error("a Recorder")
 	}
 }
