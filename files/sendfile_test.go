@@ -17,40 +17,60 @@ import (
 )
 
 // spyWriter passes ReadFrom on to the writer it wraps (the HTTP/1.1
-// front's) and notes the readers it was given.
+// front's) and notes the readers it was given, with what an
+// *io.LimitedReader had left after it (noted here: the client may read
+// the body before ReadFrom returns).
 type spyWriter struct {
 	server.ResponseWriter
 	mu      *sync.Mutex
-	sources *[]io.Reader
+	sources *[]source
+}
+
+type source struct {
+	r    io.Reader
+	left int64
 }
 
 func (w *spyWriter) ReadFrom(r io.Reader) (int64, error) {
+	n, err := w.ResponseWriter.(io.ReaderFrom).ReadFrom(r)
+	s := source{r: r}
+	if lr, ok := r.(*io.LimitedReader); ok {
+		s.left = lr.N
+	}
 	w.mu.Lock()
-	*w.sources = append(*w.sources, r)
+	*w.sources = append(*w.sources, s)
 	w.mu.Unlock()
-	return w.ResponseWriter.(io.ReaderFrom).ReadFrom(r)
+	return n, err
 }
 
 func (w *spyWriter) Unwrap() server.ResponseWriter { return w.ResponseWriter }
 
 // h1Files serves h on the HTTP/1.1 front through a spyWriter; sources
-// returns (and forgets) the readers its ReadFrom got.
-func h1Files(t *testing.T, h func(w server.ResponseWriter, r *server.Request)) (base string, sources func() []io.Reader) {
+// waits for the handler of the last request to return, then returns (and
+// forgets) the readers its ReadFrom got.
+func h1Files(t *testing.T, h func(w server.ResponseWriter, r *server.Request)) (base string, sources func() []source) {
 	t.Helper()
 	var mu sync.Mutex
-	var got []io.Reader
+	var got []source
+	done := make(chan struct{}, 16)
 	s, err := server.Listen(server.HandlerFunc(func(w server.ResponseWriter, r *server.Request) {
 		if _, ok := server.ReaderFromOf(w); !ok {
 			t.Errorf("the HTTP/1.1 writer %T has no ReadFrom", w)
 		}
 		h(&spyWriter{ResponseWriter: w, mu: &mu, sources: &got}, r)
+		done <- struct{}{}
 	}), server.Config{}, "127.0.0.1", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.Serve()
 	t.Cleanup(func() { s.Shutdown(time.Second); <-s.Done() })
-	return "http://" + s.Addr().String(), func() []io.Reader {
+	return "http://" + s.Addr().String(), func() []source {
+		select {
+		case <-done:
+		case <-time.After(3 * time.Second):
+			t.Fatal("the handler did not return")
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		out := got
@@ -61,21 +81,21 @@ func h1Files(t *testing.T, h func(w server.ResponseWriter, r *server.Request)) (
 
 // wantFileSources fails unless each source is an *io.LimitedReader over
 // an *os.File (what the writer sends by sendfile) of the given sizes.
-func wantFileSources(t *testing.T, what string, got []io.Reader, sizes ...int64) {
+func wantFileSources(t *testing.T, what string, got []source, sizes ...int64) {
 	t.Helper()
 	if len(got) != len(sizes) {
 		t.Fatalf("%s: %d ReadFrom calls, want %d", what, len(got), len(sizes))
 	}
-	for i, r := range got {
-		lr, ok := r.(*io.LimitedReader)
+	for i, s := range got {
+		lr, ok := s.r.(*io.LimitedReader)
 		if !ok {
-			t.Fatalf("%s: source %T, want *io.LimitedReader", what, r)
+			t.Fatalf("%s: source %T, want *io.LimitedReader", what, s.r)
 		}
 		if _, ok := lr.R.(*os.File); !ok {
 			t.Fatalf("%s: limited reader over %T, want *os.File", what, lr.R)
 		}
-		if lr.N != 0 {
-			t.Errorf("%s: source %d has %d of %d bytes left", what, i, lr.N, sizes[i])
+		if s.left != 0 {
+			t.Errorf("%s: source %d has %d of %d bytes left", what, i, s.left, sizes[i])
 		}
 	}
 }
