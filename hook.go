@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 
@@ -149,4 +150,14 @@ func (h *hookWriter) Send(status int, body []byte) error {
 		return h.w.Send(status, body)
 	}
 	return h.rec.Send(status, body)
+}
+
+// ReadFrom passes Python's reply on to the writer below, through its
+// ReadFrom when it has one (a FileResponse by sendfile), and records a Go
+// one.
+func (h *hookWriter) ReadFrom(r io.Reader) (int64, error) {
+	if h.python {
+		return server.CopyBody(h.w, r)
+	}
+	return io.Copy(&h.rec, r)
 }

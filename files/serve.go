@@ -179,10 +179,10 @@ func contentRange(s span, size int64) string {
 }
 
 // smallFile is the size up to which a body is read into a pooled buffer
-// and sent with Send (one write of head and body). Larger bodies are
-// copied with io.Copy, which uses the writer's ReadFrom (sendfile) when it
-// has one: the source is an *io.LimitedReader over the *os.File, the shape
-// net.TCPConn.ReadFrom recognises.
+// and sent with Send (one write of head and body). Larger bodies go to the
+// writer's ReadFrom when it has one all the way down
+// (server.ReaderFromOf): the HTTP/1.1 writer's sends an *io.LimitedReader
+// over the *os.File by sendfile, keeping the Content-Length set here.
 const smallFile = 128 << 10
 
 // maxBuffered is the size up to which a body is read whole (into a
@@ -209,7 +209,7 @@ func sendSection(w server.ResponseWriter, r *server.Request, status int, f *file
 		w.Send(status, nil)
 		return
 	}
-	_, rf := w.(io.ReaderFrom)
+	_, rf := server.ReaderFromOf(w)
 	if n <= tinyFile || (!rf && n <= maxBuffered) {
 		var buf []byte
 		if n <= smallFile {
@@ -237,7 +237,7 @@ func sendSection(w server.ResponseWriter, r *server.Request, status int, f *file
 
 func copyBody(w server.ResponseWriter, f *file, n int64) {
 	src := &io.LimitedReader{R: f.osFile(), N: n}
-	if rf, ok := w.(io.ReaderFrom); ok {
+	if rf, ok := server.ReaderFromOf(w); ok {
 		rf.ReadFrom(src)
 		return
 	}

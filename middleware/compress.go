@@ -164,7 +164,11 @@ func (c *compress) wrap(next server.Handler) server.Handler {
 }
 
 // compressWriter buffers the body until it knows whether to compress it:
-// MinimumSize reached, Flush, or the end of the response.
+// MinimumSize reached, Flush, or the end of the response. It has no
+// ReadFrom, on purpose: a body it may compress must go through the
+// encoder, never by sendfile, so server.ReaderFromOf finds none and
+// package files reads a file whole for Send (compressed with a
+// Content-Length) as for any writer without one.
 type compressWriter struct {
 	server.ResponseWriter
 	c       *compress

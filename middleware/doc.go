@@ -17,6 +17,7 @@ package middleware
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 
 	"github.com/databridge/databridge/server"
 )
@@ -111,6 +112,20 @@ func (w *hookWriter) Send(status int, body []byte) error {
 	w.fire(status)
 	return w.ResponseWriter.Send(status, body)
 }
+
+// ReadFrom runs the hook and passes r on to the writer below, through
+// its ReadFrom when it has one (sendfile on the HTTP/1.1 front).
+func (w *hookWriter) ReadFrom(r io.Reader) (int64, error) {
+	if w.status == 0 {
+		w.status = 200
+	}
+	w.fire(w.status)
+	return server.CopyBody(w.ResponseWriter, r)
+}
+
+// Unwrap is the writer under the hook's (server.ReaderFromOf,
+// server.HijackerOf and the metrics look through it).
+func (w *hookWriter) Unwrap() server.ResponseWriter { return w.ResponseWriter }
 
 // finish runs the hook for a handler that wrote nothing at all.
 func (w *hookWriter) finish() {

@@ -264,3 +264,59 @@ func TestTrustedHostAndRedirect(t *testing.T) {
 		t.Errorf("https redirect: %d %q", rec.Status, rec.Fields.Get("location"))
 	}
 }
+
+// readFromRecorder is a Recorder with a ReadFrom, as the HTTP/1.1 writer
+// has one (sendfile).
+type readFromRecorder struct {
+	server.Recorder
+	calls int
+}
+
+func (w *readFromRecorder) ReadFrom(r io.Reader) (int64, error) {
+	w.calls++
+	b, err := io.ReadAll(r)
+	w.Recorder.Write(b)
+	return int64(len(b)), err
+}
+
+// TestReadFromThroughMiddleware: CORS passes ReadFrom on (sendfile stays
+// possible behind it); compression hides it, so that a body it may
+// compress goes through its encoder.
+func TestReadFromThroughMiddleware(t *testing.T) {
+	cors, err := CORS(CORSOptions{AllowOrigins: []string{"*"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gz, err := Compress(DefaultCompressOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := strings.Repeat("x", 1000)
+	var found bool
+	h := server.HandlerFunc(func(w server.ResponseWriter, r *server.Request) {
+		_, found = server.ReaderFromOf(w)
+		w.Header().Set("content-type", "text/plain")
+		if rf, ok := w.(io.ReaderFrom); ok {
+			rf.ReadFrom(strings.NewReader(body))
+		} else {
+			io.WriteString(w, body)
+		}
+	})
+	serveOn := func(h server.Handler, header ...string) *readFromRecorder {
+		w := &readFromRecorder{}
+		h.Serve(w, request("GET", "/", header...))
+		w.Finish()
+		return w
+	}
+
+	w := serveOn(cors(h), "origin", "https://a.com")
+	if !found || w.calls != 1 || string(w.Body) != body || w.Fields.Get("access-control-allow-origin") != "*" {
+		t.Errorf("CORS: ReaderFromOf %v, %d ReadFrom calls, %d bytes, fields %v", found, w.calls, len(w.Body), w.Fields.Fields())
+	}
+	for name, mw := range map[string]server.Handler{"gzip": gz(h), "CORS inside gzip": gz(cors(h))} {
+		w = serveOn(mw, "origin", "https://a.com", "accept-encoding", "gzip")
+		if found || w.calls != 0 || w.Fields.Get("content-encoding") != "gzip" || decodeBody(t, "gzip", w.Body) != body {
+			t.Errorf("%s: ReaderFromOf %v, %d ReadFrom calls, encoding %q", name, found, w.calls, w.Fields.Get("content-encoding"))
+		}
+	}
+}

@@ -3,12 +3,14 @@ package server
 import (
 	"bufio"
 	"errors"
+	"io"
 	"net"
 )
 
 // Counter is a ResponseWriter that notes the status and the body bytes
 // sent through it: what the access log and the metrics middleware wrap a
-// response in. It unwraps to the writer it wraps and passes a hijack on.
+// response in. It unwraps to the writer it wraps and passes a hijack and
+// ReadFrom on.
 type Counter struct {
 	ResponseWriter
 	Status int
@@ -37,6 +39,18 @@ func (c *Counter) Send(status int, body []byte) error {
 	}
 	c.Bytes += int64(len(body))
 	return c.ResponseWriter.Send(status, body)
+}
+
+// ReadFrom sends r as the body through the writer below, with its
+// ReadFrom when it has one (sendfile on the HTTP/1.1 front), and counts
+// the bytes sent.
+func (c *Counter) ReadFrom(r io.Reader) (int64, error) {
+	if c.Status == 0 {
+		c.Status = 200
+	}
+	n, err := CopyBody(c.ResponseWriter, r)
+	c.Bytes += n
+	return n, err
 }
 
 // Hijack hands the connection over when a writer below can (a 101).

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"io"
 	"net"
 )
 
@@ -101,4 +102,36 @@ func HijackerOf(w ResponseWriter) (Hijacker, bool) {
 		w = u.Unwrap()
 	}
 	return nil, false
+}
+
+// ReaderFromOf returns w's ReadFrom when w and every writer it wraps
+// (through Unwrap, as HijackerOf looks) have one: a wrapper's ReadFrom
+// only pays (sendfile on the HTTP/1.1 front, the handler's Content-Length
+// kept) when the writer under it has one too; over one without (HTTP/2,
+// compression) it would just copy through Write. Package files sends
+// large bodies with it, and reads them whole for Send otherwise.
+func ReaderFromOf(w ResponseWriter) (io.ReaderFrom, bool) {
+	rf, ok := w.(io.ReaderFrom)
+	for range 32 { // a chain of wrappers, not a cycle
+		if !ok {
+			return nil, false
+		}
+		u, wraps := w.(interface{ Unwrap() ResponseWriter })
+		if !wraps {
+			return rf, true
+		}
+		w = u.Unwrap()
+		_, ok = w.(io.ReaderFrom)
+	}
+	return nil, false
+}
+
+// CopyBody sends r as w's body: by w's ReadFrom when it has one, else
+// copied through Write. A wrapper's ReadFrom passes r on with it (io.Copy
+// would prefer r's WriteTo, which goes through Write).
+func CopyBody(w ResponseWriter, r io.Reader) (int64, error) {
+	if rf, ok := w.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(w, r)
 }

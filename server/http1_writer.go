@@ -14,7 +14,9 @@ import (
 // buffer) and written with one write when the handler returns; a large
 // Send is written with writev, head and body, without a copy; a body
 // that outgrows the buffer, or a Flush, makes the response streamed
-// (chunked on HTTP/1.1, delimited by the close on HTTP/1.0).
+// (chunked on HTTP/1.1, delimited by the close on HTTP/1.0). A body sent
+// with ReadFrom keeps the handler's Content-Length instead, unchunked
+// (http1_sendfile.go).
 type h1Writer struct {
 	c         *conn
 	header    Header
@@ -31,6 +33,9 @@ type h1Writer struct {
 	now       time.Time // when the head was made: the write deadline starts there
 	bufs      net.Buffers
 	bufsArr   [2][]byte
+	sized     bool  // streamed with the handler's Content-Length (ReadFrom), not chunked
+	pending   bool  // sized: the head, in c.wbuf, is not written yet
+	left      int64 // sized: the body bytes still due
 }
 
 var errWriteAfterEnd = errors.New("databridge: write after the response was sent whole")
@@ -52,6 +57,7 @@ func (w *h1Writer) reset(c *conn, head bool) {
 	}
 	w.buf = w.buf[:0]
 	w.sent, w.streaming, w.chunked, w.done, w.hijacked = false, false, false, false, false
+	w.sized, w.pending, w.left = false, false, 0
 	w.err = nil
 	w.handlerCL = ""
 	w.now = time.Time{}
@@ -84,13 +90,14 @@ func (w *h1Writer) Write(p []byte) (int, error) {
 		if w.head || !bodyAllowed(w.status) {
 			return len(p), nil
 		}
-		w.buf = append(w.buf, p...)
+		b, err := w.clip(p)
+		w.buf = append(w.buf, b...)
 		if len(w.buf) >= copyBelow {
 			if err := w.flushChunk(); err != nil {
 				return 0, err
 			}
 		}
-		return len(p), nil
+		return len(b), err
 	}
 	w.buf = append(w.buf, p...)
 	if len(w.buf) > maxH1Buffer {
@@ -147,8 +154,12 @@ func (w *h1Writer) Flush() error {
 	return w.flushChunk()
 }
 
-// flushChunk sends the buffered body of a streamed response.
+// flushChunk sends the buffered body of a streamed response (after the
+// head, when it is still pending).
 func (w *h1Writer) flushChunk() error {
+	if w.pending {
+		return w.flushHead()
+	}
 	if len(w.buf) == 0 || w.err != nil {
 		return w.err
 	}
@@ -216,6 +227,9 @@ func (w *h1Writer) finish() error {
 			}
 			if w.chunked {
 				return w.write(append(w.c.wbuf[:0], "0\r\n\r\n"...))
+			}
+			if w.sized && w.left > 0 {
+				return w.short()
 			}
 		}
 		return w.err

@@ -1,0 +1,13 @@
+//go:build !linux
+
+package server
+
+import "syscall"
+
+// canSendfile: the writer copies files here (ReadFrom still keeps the
+// Content-Length).
+const canSendfile = false
+
+func sendfile(rc syscall.RawConn, head []byte, src int, n int64) (int, int64, error) {
+	return 0, 0, errNoSendfile
+}
