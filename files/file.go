@@ -10,12 +10,13 @@ import (
 
 // file is an open file being served: a bare descriptor for the usual
 // case, which costs no *os.File (whose creation tries the netpoller:
-// several fcntl and an epoll_ctl per open), wrapped in one only when the
-// body goes through io.Copy.
+// several fcntl and an epoll_ctl per open), or an *os.File when package
+// os opened it.
 type file struct {
-	fd   int
-	f    *os.File // the file when opened by package os, or once wrapped
-	name string
+	fd    int
+	f     *os.File // the file when opened by package os
+	name  string
+	moved bool // the descriptor's offset may not be 0
 }
 
 // info is what serving needs from a stat.
@@ -57,13 +58,73 @@ func (f *file) ReadAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
-// osFile is f as an *os.File (what sendfile needs), made once.
-func (f *file) osFile() *os.File {
-	if f.f == nil {
-		f.f = os.NewFile(uintptr(f.fd), f.name)
-		f.fd = -1
+// seek moves f's offset to off (where its reader and sendfile start),
+// sparing the lseek for a fresh descriptor read from its start (ReadAt
+// does not move the offset).
+func (f *file) seek(off int64) error {
+	if f.f != nil {
+		_, err := f.f.Seek(off, io.SeekStart)
+		return err
 	}
-	return f.f
+	if off == 0 && !f.moved {
+		return nil
+	}
+	f.moved = true
+	_, err := syscall.Seek(f.fd, off, io.SeekStart)
+	if err != nil {
+		return &fs.PathError{Op: "seek", Path: f.name, Err: err}
+	}
+	return nil
+}
+
+// reader reads f from its offset: the *os.File, or the bare descriptor
+// as an fdReader, which the HTTP/1.1 writer sends by sendfile as it would
+// an *os.File (both are syscall.Conn) without the netpoller registration
+// os.NewFile tries (an fcntl and a failing epoll_ctl per request).
+func (f *file) reader() io.Reader {
+	if f.f != nil {
+		return f.f
+	}
+	f.moved = true
+	return fdReader{f}
+}
+
+// fdReader is a bare, blocking descriptor's reader and syscall.Conn.
+type fdReader struct{ f *file }
+
+func (r fdReader) Read(p []byte) (int, error) {
+	for {
+		n, err := syscall.Read(r.f.fd, p)
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err != nil:
+			return 0, &fs.PathError{Op: "read", Path: r.f.name, Err: err}
+		case n == 0 && len(p) > 0:
+			return 0, io.EOF
+		}
+		return n, nil
+	}
+}
+
+func (r fdReader) SyscallConn() (syscall.RawConn, error) { return rawFd(r.f.fd), nil }
+
+// rawFd is a blocking descriptor's RawConn: operations never wait for
+// readiness (a regular file is always ready).
+type rawFd int
+
+func (c rawFd) Control(f func(fd uintptr)) error { f(uintptr(c)); return nil }
+
+func (c rawFd) Read(f func(fd uintptr) bool) error {
+	for !f(uintptr(c)) {
+	}
+	return nil
+}
+
+func (c rawFd) Write(f func(fd uintptr) bool) error {
+	for !f(uintptr(c)) {
+	}
+	return nil
 }
 
 func (f *file) Close() error {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -244,8 +245,8 @@ func TestServeUsesReadFrom(t *testing.T) {
 	if !ok {
 		t.Fatalf("source %T, want *io.LimitedReader", w.sources[0])
 	}
-	if _, ok := lr.R.(*os.File); !ok {
-		t.Fatalf("limited reader over %T, want *os.File (sendfile)", lr.R)
+	if _, ok := lr.R.(syscall.Conn); !ok {
+		t.Fatalf("limited reader over %T, want a syscall.Conn (sendfile)", lr.R)
 	}
 }
 

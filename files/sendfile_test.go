@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -91,8 +92,8 @@ func wantFileSources(t *testing.T, what string, got []source, sizes ...int64) {
 		if !ok {
 			t.Fatalf("%s: source %T, want *io.LimitedReader", what, s.r)
 		}
-		if _, ok := lr.R.(*os.File); !ok {
-			t.Fatalf("%s: limited reader over %T, want *os.File", what, lr.R)
+		if _, ok := lr.R.(syscall.Conn); !ok {
+			t.Fatalf("%s: limited reader over %T, want a syscall.Conn (sendfile)", what, lr.R)
 		}
 		if s.left != 0 {
 			t.Errorf("%s: source %d has %d of %d bytes left", what, i, s.left, sizes[i])

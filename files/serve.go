@@ -227,7 +227,7 @@ func sendSection(w server.ResponseWriter, r *server.Request, status int, f *file
 		return
 	}
 	h.Set("content-length", strconv.FormatInt(n, 10))
-	if _, err := f.osFile().Seek(off, io.SeekStart); err != nil {
+	if err := f.seek(off); err != nil {
 		readFailed(w, f, err)
 		return
 	}
@@ -236,7 +236,7 @@ func sendSection(w server.ResponseWriter, r *server.Request, status int, f *file
 }
 
 func copyBody(w server.ResponseWriter, f *file, n int64) {
-	src := &io.LimitedReader{R: f.osFile(), N: n}
+	src := &io.LimitedReader{R: f.reader(), N: n}
 	if rf, ok := server.ReaderFromOf(w); ok {
 		rf.ReadFrom(src)
 		return
@@ -279,7 +279,7 @@ func sendMultipart(w server.ResponseWriter, r *server.Request, c *content, range
 		if _, err := io.WriteString(w, heads[i]); err != nil {
 			return
 		}
-		if _, err := c.f.osFile().Seek(s.start, io.SeekStart); err != nil {
+		if err := c.f.seek(s.start); err != nil {
 			return
 		}
 		copyBody(w, c.f, s.length)

@@ -37,6 +37,7 @@ type Router struct {
 type group struct {
 	matcher *mux.Route
 	prefix  string   // the literal text before the first parameter
+	tail    bool     // the pattern is prefix then one <path:...>: matched without mux
 	keys    []string // mux variable names of the parameters: "0", "1", ...
 	routes  []*Route // at most one per method; few, so a slice beats a map
 }
@@ -67,6 +68,7 @@ func (r *Router) Add(method, path, name string, handler server.Handler) (*Route,
 		}
 		g = &group{matcher: m, keys: make([]string, len(p.Params))}
 		g.prefix, _, _ = strings.Cut(p.Canonical, "{") // literals have no "{"
+		g.tail = p.Canonical == g.prefix+"{0:"+pathRegexp+"}"
 		for i := range g.keys {
 			g.keys[i] = strconv.Itoa(i)
 		}
@@ -97,6 +99,14 @@ func (r *Router) Routes() []*Route {
 func (g *group) matches(st *matchState) bool {
 	if !strings.HasPrefix(st.url.Path, g.prefix) {
 		return false
+	}
+	if g.tail {
+		// ^prefix(?s:.+)$ matches any path past the prefix, as mux would.
+		if len(st.url.Path) == len(g.prefix) {
+			return false
+		}
+		st.rm.Vars["0"] = st.url.Path[len(g.prefix):]
+		return true
 	}
 	st.muxCalls++
 	return g.matcher.Match(&st.req, &st.rm)

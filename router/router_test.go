@@ -354,3 +354,39 @@ func targetPath(target string) string {
 
 // match matches a request-target the way the router sees requests.
 func match(r *Router, method, target string) Match { return r.Match(method, targetPath(target)) }
+
+// A prefix then one <path:...> is matched without mux, with mux's answers.
+func TestTailPatternMatchesLikeMux(t *testing.T) {
+	fast := New()
+	if _, err := fast.Add("GET", "/static/<path:path>", "static", nil); err != nil {
+		t.Fatal(err)
+	}
+	// The same regexp spelled so that the fast path does not apply.
+	slow := New()
+	if _, err := slow.Add("GET", "/static/{path:(?s:.+)}x{rest:.*}", "static", nil); err != nil {
+		t.Fatal(err)
+	}
+	if !fast.groups[0].tail || slow.groups[0].tail {
+		t.Fatal("tail flag wrong")
+	}
+	for _, path := range []string{"/static/", "/static/a", "/static/a/b.css", "/static/\n", "/static/\xff", "/static", "/stat", "/other/a"} {
+		st := newMatchState()
+		got := fast.match(st, "GET", path)
+		if st.muxCalls != 0 {
+			t.Errorf("%q: %d mux calls", path, st.muxCalls)
+		}
+		want := len(path) > len("/static/") && path[:len("/static/")] == "/static/"
+		if (got.Status == 200) != want {
+			t.Errorf("%q: status %d, want match %v", path, got.Status, want)
+		}
+		if want && (len(got.Values) != 1 || got.Values[0] != path[len("/static/"):]) {
+			t.Errorf("%q: values %q", path, got.Values)
+		}
+		// mux agrees on the match (the same regexp, run by mux).
+		mst := newMatchState()
+		mux := slow.match(mst, "GET", path+"x")
+		if (mux.Status == 200) != want {
+			t.Errorf("%q: mux status %d, want match %v", path, mux.Status, want)
+		}
+	}
+}
