@@ -551,3 +551,25 @@ def test_request_form_buffered_and_streamed(client: TestClient, app: App) -> Non
     assert client.post("/buffered", content=body, headers=MULTIPART).json() == expected
     assert client.post("/streamed", data={"k": "v", "e": ""}).json() == {"k": ["v"], "e": [""]}
     assert client.post("/streamed", content=b"--nope", headers=MULTIPART).status_code == 400
+
+
+def test_stream_and_upload_over_http2(serve: Callable[[App], Server]) -> None:
+    app = App()
+
+    @app.post("/count", max_body_size=8 << 20)
+    async def count(request: Request) -> dict[str, Any]:
+        return {"size": sum([len(c) async for c in request.stream()])}
+
+    @app.post("/up", max_body_size=8 << 20)
+    async def up(request: dict[str, Any], file: UploadFile) -> dict[str, Any]:
+        return {"size": file.size, "same": await file.read() == payload}
+
+    payload = os.urandom(3 << 20)
+    server = serve(app)
+    base = f"http://127.0.0.1:{server.port}"
+    with httpx.Client(http1=False, http2=True, timeout=30) as h2:
+        response = h2.post(base + "/count", content=payload)
+        assert response.http_version == "HTTP/2"
+        assert response.json() == {"size": 3 << 20}
+        assert h2.post(base + "/up", files={"file": ("p.bin", payload)}).json() == {"size": 3 << 20, "same": True}
+        assert h2.post(base + "/count", content=b"x" * (9 << 20)).status_code == 413
