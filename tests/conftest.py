@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,13 +45,14 @@ def client(app: App) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def serve() -> Iterator[Callable[[App], Server]]:
-    """``serve(app)`` starts ``Server(app, port=0)`` in this process and
-    returns it (``server.port`` is the bound port); it stops at teardown."""
+def serve() -> Iterator[Callable[..., Server]]:
+    """``serve(app, **settings)`` starts ``Server(app, port=0, **settings)``
+    in this process and returns it (``server.port`` is the bound port); it
+    stops at teardown."""
     servers: list[Server] = []
 
-    def start(app: App) -> Server:
-        server = Server(app, host="127.0.0.1", port=0)
+    def start(app: App, **settings: Any) -> Server:
+        server = Server(app, host="127.0.0.1", port=0, **settings)
         server.start()
         servers.append(server)
         return server

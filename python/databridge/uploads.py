@@ -23,34 +23,12 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import IO, Any
 
+from .requests import _Headers
+
 __all__ = ["UploadFile"]
-
-
-class _PartHeaders(Mapping[str, str]):
-    """A part's headers by case-insensitive name."""
-
-    __slots__ = ("_d",)
-
-    def __init__(self, d: Mapping[str, str]) -> None:
-        self._d = {k.lower(): v for k, v in d.items()}
-
-    def __getitem__(self, name: str) -> str:
-        return self._d[name.lower()]
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name.lower() in self._d
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._d)
-
-    def __len__(self) -> int:
-        return len(self._d)
-
-    def __repr__(self) -> str:
-        return f"Headers({self._d!r})"
 
 
 class UploadFile:
@@ -75,7 +53,7 @@ class UploadFile:
         self.file = file
         self.filename = filename
         self.size = size
-        self.headers: Mapping[str, str] = _PartHeaders(headers or {})
+        self.headers: Mapping[str, str] = _Headers({k.lower(): v for k, v in (headers or {}).items()})
         self._content_type = content_type
         self._on_disk = not isinstance(file, io.BytesIO)
 
