@@ -46,14 +46,8 @@ var testHookSendfile atomic.Pointer[func(n int64)]
 // connection when the response ends. A HEAD reads nothing. Without a
 // Content-Length, r is copied through Write and framed as Write frames.
 func (w *h1Writer) ReadFrom(r io.Reader) (int64, error) {
-	if w.hijacked {
-		return 0, http.ErrHijacked
-	}
-	if w.done {
-		return 0, errWriteAfterEnd
-	}
-	if w.status == 0 {
-		w.status = http.StatusOK
+	if err := w.beginBody(); err != nil {
+		return 0, err
 	}
 	if !w.sized {
 		n, ok := w.fixedLength()

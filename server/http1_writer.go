@@ -76,15 +76,24 @@ func (w *h1Writer) WriteHeader(status int) {
 	}
 }
 
-func (w *h1Writer) Write(p []byte) (int, error) {
+// beginBody checks that a body may still be written (not hijacked, not
+// ended) and makes the status 200 when the handler set none.
+func (w *h1Writer) beginBody() error {
 	if w.hijacked {
-		return 0, http.ErrHijacked
+		return http.ErrHijacked
 	}
 	if w.done {
-		return 0, errWriteAfterEnd
+		return errWriteAfterEnd
 	}
 	if w.status == 0 {
 		w.status = http.StatusOK
+	}
+	return nil
+}
+
+func (w *h1Writer) Write(p []byte) (int, error) {
+	if err := w.beginBody(); err != nil {
+		return 0, err
 	}
 	if w.streaming {
 		if w.head || !bodyAllowed(w.status) {
