@@ -40,11 +40,16 @@ type h1Writer struct {
 
 var errWriteAfterEnd = errors.New("databridge: write after the response was sent whole")
 
-// maxH1Buffer is how much body the writer keeps before it streams, and
-// the size below which a body is copied next to the head.
+// maxH1Buffer is how much body the writer keeps before it streams;
+// copyBelow the size up to which a body is copied next to the head and
+// sent in one write. Larger ones go by writev from where they are: the
+// copy would grow the connection's buffers past maxIdleBuffer, which are
+// dropped between requests, so every response reallocated them (measured
+// on a fixed 10 KB route, pinned: 45k req/s copied, 118k by writev; from
+// about 1 KB up writev was as fast or faster).
 const (
 	maxH1Buffer = 64 << 10
-	copyBelow   = 16 << 10
+	copyBelow   = 1 << 10
 )
 
 func (w *h1Writer) reset(c *conn, head bool) {
