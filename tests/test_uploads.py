@@ -564,3 +564,24 @@ def test_stream_and_upload_over_http2(serve: Callable[[App], Server]) -> None:
         # all before the 413 comes (it fails on an early answer to a body it
         # is still sending).
         assert h2.post(base + "/small", content=b"x" * 5000).status_code == 413
+
+
+def test_truncated_streamed_body_is_a_400_not_a_500(serve: Callable[..., Server], caplog: pytest.LogCaptureFixture) -> None:
+    """A client that half-closes before its Content-Length is reached: the
+    handler's stream raises ClientDisconnect, an HTTPError(400), so no 500
+    and no traceback."""
+    app = App()
+
+    @app.post("/echo")
+    async def echo(request: Request) -> bytes:
+        return await request.body()
+
+    server = serve(app)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly this")
+        sock.shutdown(socket.SHUT_WR)
+        status, headers, body = read_response(sock)
+    assert status == 400
+    assert headers.get("connection") == "close"
+    assert b"request body incomplete" in body
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]

@@ -15,13 +15,20 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from .exceptions import HTTPError
+
 __all__ = ["ClientDisconnect", "FormData", "MultiDict", "Request", "State", "URL", "parse_cookies"]
 
 
-class ClientDisconnect(Exception):
+class ClientDisconnect(HTTPError):
     """Raised by :meth:`Request.stream` (and ``body()``/``json()``) when the
     client goes away, or stops sending, before the body is complete
-    (Starlette's name)."""
+    (Starlette's name). Left unhandled it answers 400 (the body is
+    incomplete), which a client that is gone never reads; no traceback is
+    logged."""
+
+    def __init__(self, detail: str = "request body incomplete: the client closed the connection or stopped sending") -> None:
+        super().__init__(400, detail)
 
 
 # Chunk kinds of a streamed body (pyroute/bodystream.go).
