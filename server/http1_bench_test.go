@@ -31,7 +31,7 @@ func benchConn(b *testing.B, h Handler, req string) (*conn, *memConn) {
 	c := &conn{s: s, nc: mc, raw: mc, remote: "127.0.0.1:1", local: "127.0.0.1:2"}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.br = bufio.NewReaderSize(mc, readBufferSize)
-	s.track(c)
+	s.track(c, time.Now())
 	return c, mc
 }
 

@@ -15,11 +15,15 @@ import (
 	"time"
 )
 
-// Connection states, for Shutdown: an idle connection (waiting for a
-// request's first byte) is closed at once, an active one finishes its
-// request.
+// Connection states, for Shutdown: an idle keep-alive connection (waiting
+// for its next request's first byte) is closed at once, an active one
+// finishes its request, and a new one (accepted, its first request not
+// begun) is left newConnGrace to send it, since its client has sent or is
+// sending it: closing it would lose a request that no one may retry
+// (net/http's StateNew rule, which waits 5 s).
 const (
 	stateIdle = iota
+	stateNew
 	stateActive
 	stateH2     // handed to the HTTP/2 front, which stops it gracefully (GOAWAY)
 	stateClosed // closed by Shutdown
@@ -46,6 +50,7 @@ type conn struct {
 	isTLS      bool
 	tlsState   tls.ConnectionState
 	state      atomic.Int32 // stateIdle, ...: Shutdown reads it without a lock
+	accepted   time.Time    // for a stateNew connection's grace at Shutdown
 	ctx        context.Context
 	cancel     context.CancelFunc
 	remote     string

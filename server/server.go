@@ -31,6 +31,7 @@ type Server struct {
 	serving    bool // Serve was called before Shutdown
 	stopping   bool // Shutdown was called
 	conns      map[*conn]struct{}
+	idlePasses int           // closeIdle runs so far (under mu), for tests
 	acceptDone chan struct{} // closed when the accept loop returns
 }
 
@@ -123,11 +124,7 @@ func (s *Server) acceptLoop() {
 		accepted := time.Now()
 		c := &conn{s: s, nc: nc, raw: nc, remote: nc.RemoteAddr().String(), local: nc.LocalAddr().String()}
 		c.ctx, c.cancel = context.WithCancel(s.ctx)
-		if !s.track(c) {
-			nc.Close()
-			c.cancel()
-			return
-		}
+		s.track(c, accepted)
 		go c.serve(accepted)
 	}
 }
@@ -137,16 +134,16 @@ func isTemporary(err error) bool {
 	return ok && t.Temporary()
 }
 
-// track adds c to the server's connections; false once stopping.
-func (s *Server) track(c *conn) bool {
+// track adds c, just accepted, to the server's connections, as new. It
+// runs on the accept loop, which Shutdown waits for before it counts the
+// connections, so a connection accepted as the stop begins is served (its
+// response says Connection: close) rather than dropped.
+func (s *Server) track(c *conn, accepted time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.stopping {
-		return false
-	}
-	c.state.Store(stateIdle)
+	c.accepted = accepted
+	c.state.Store(stateNew)
 	s.conns[c] = struct{}{}
-	return true
 }
 
 func (s *Server) untrack(c *conn) {
@@ -234,13 +231,21 @@ type h2Shutdowner interface {
 	shutdown(ctx context.Context) error
 }
 
-// closeIdle closes the idle connections and returns how many remain.
+// newConnGrace is how long Shutdown leaves a new connection to begin its
+// first request before it counts as idle.
+const newConnGrace = 2 * time.Second
+
+// closeIdle closes the idle connections (and the new ones past
+// newConnGrace) and returns how many remain.
 func (s *Server) closeIdle() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.idlePasses++
 	n := 0
 	for c := range s.conns {
 		if c.state.CompareAndSwap(stateIdle, stateClosed) {
+			c.raw.Close()
+		} else if time.Since(c.accepted) > newConnGrace && c.state.CompareAndSwap(stateNew, stateClosed) {
 			c.raw.Close()
 		}
 		if c.state.Load() != stateClosed {

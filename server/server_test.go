@@ -222,3 +222,58 @@ func TestServerSettings(t *testing.T) {
 		t.Errorf("logger wrote %q", got)
 	}
 }
+
+// A connection accepted before Shutdown whose request comes after it is
+// still answered (with Connection: close), not closed as idle: its client
+// has no way to know the request was never read.
+func TestShutdownServesANewConnectionsFirstRequest(t *testing.T) {
+	h := HandlerFunc(func(w ResponseWriter, r *Request) { w.Send(200, []byte("ok")) })
+	s, err := Listen(h, Config{}, "127.0.0.1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Serve()
+	c, err := net.Dial("tcp", s.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		s.mu.Lock()
+		n := len(s.conns)
+		s.mu.Unlock()
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the connection was not accepted")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	s.Shutdown(5 * time.Second)
+	for { // until the stop loop has looked for idle connections once
+		s.mu.Lock()
+		passes := s.idlePasses
+		s.mu.Unlock()
+		if passes > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the stop loop did not run")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(resp), "HTTP/1.1 200 ") || !strings.Contains(string(resp), "Connection: close\r\n") || !strings.HasSuffix(string(resp), "ok") {
+		t.Fatalf("response %q", resp)
+	}
+	<-s.Done()
+}
