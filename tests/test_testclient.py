@@ -205,6 +205,7 @@ def test_websocket_connect_runs_in_process_without_a_port() -> None:
         seen["client"] = websocket.client
         seen["url"] = str(websocket.url)
         await websocket.send_text(f"{room}:{await websocket.receive_text()}")
+        await websocket.receive_text()  # the session stays open until the client says so
         await websocket.close(4001)
 
     def tcp_listeners() -> set[str]:
@@ -225,6 +226,7 @@ def test_websocket_connect_runs_in_process_without_a_port() -> None:
             during = tcp_listeners() - before
             # New sockets (the client's end of the pair at least), none of them TCP.
             assert during and all(_is_unix_socket(link) for link in during)
+            session.send_text("bye")
             assert session.receive() == {"type": "websocket.close", "code": 4001, "reason": ""}
     assert tuple(seen["client"]) == ("testclient", 50000)  # type: ignore[arg-type]
     assert seen["url"] == "ws://testserver/ws/lobby?x=1"
