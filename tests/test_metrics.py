@@ -4,6 +4,7 @@ prometheus_client's parser."""
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -106,11 +107,19 @@ def test_metrics_port_single_process(start_live: StartLive) -> None:
 def test_metrics_port_with_two_workers(start_live: StartLive) -> None:
     port = free_port()
     live = start_live(APP, "--port", "0", "--workers", "2", "--metrics-port", str(port), "--no-access-log")
-    for _ in range(20):
-        requests.get(live.url + "/pid", headers={"Connection": "close"}, timeout=TIMEOUT)
+    # Fresh connections until both workers have answered (the second may
+    # still be starting when the banner comes; the kernel picks who accepts).
+    pids: set[int] = set()
+    sent = 0
+    deadline = time.monotonic() + 20
+    while (len(pids) < 2 or sent < 20) and time.monotonic() < deadline:
+        response = requests.get(live.url + "/pid", headers={"Connection": "close"}, timeout=TIMEOUT)
+        pids.add(response.json()["pid"])
+        sent += 1
+    assert len(pids) == 2, f"one worker answered all {sent} requests"
     requests.get(live.url + "/nope", timeout=TIMEOUT)
     fams = families(requests.get(f"http://127.0.0.1:{port}/metrics", timeout=TIMEOUT).text)
-    check_request_metrics(fams, 20)
+    check_request_metrics(fams, sent)
     workers = {s.labels["worker"] for s in samples(fams, "databridge_http_requests_total")}
     assert len(workers) == 2
     restarts = samples(fams, "databridge_worker_restarts_total")
