@@ -42,6 +42,8 @@ type bodyStream struct {
 	req     *server.Request
 	deliver Deliver
 
+	buf []byte // the value being delivered: [kind, chunk], reused by each read
+
 	mu      sync.Mutex
 	pending pybridge.Object // the future of the read in flight, or nil
 	ended   bool            // end, error or request over: reads answer at once
@@ -98,23 +100,32 @@ func ReadChunk(id uint64, future pybridge.Object) error {
 	return nil
 }
 
-// read reads one chunk and delivers it to the pending future.
+// read reads one chunk and delivers it to the pending future. The chunk is
+// read straight into the value's bytes, in a buffer the stream keeps (one
+// read is in flight at a time, and Deliver copies the value).
 func (bs *bodyStream) read() {
 	defer bs.reading.Done()
-	buf := make([]byte, streamChunk)
-	n, err := bs.req.Body.Read(buf)
+	if bs.buf == nil {
+		bs.buf = make([]byte, 0, streamChunk+32)
+	}
+	e := wire.Encoder{Buf: bs.buf[:0]}
+	e.List(2)
+	e.Int(chunkData)
+	at := len(e.Buf)
+	e.Bytes(nil)
+	start := len(e.Buf)
+	into := e.Buf[start : start+streamChunk]
+	n, err := bs.req.Body.Read(into)
 	for n == 0 && err == nil {
-		n, err = bs.req.Body.Read(buf) // a Read may return nothing (a chunk header)
+		n, err = bs.req.Body.Read(into) // a Read may return nothing (a chunk header)
 	}
 	var value []byte
 	switch {
 	case n > 0:
-		value = chunkValue(chunkData, buf[:n])
-		if err != nil {
-			// The data first; the error (or io.EOF) comes again on the
-			// next Read, which the sticky readers of package server give.
-			err = nil
-		}
+		// The data first; an error (or io.EOF) comes again on the next
+		// Read, which the sticky readers of package server give.
+		patchLen(&e, at, n)
+		value = e.Buf[:start+n]
 	case errors.Is(err, io.EOF):
 		value = chunkValue(chunkEnd, nil)
 	case errors.Is(err, server.ErrBodyTooLarge):
