@@ -50,6 +50,20 @@ def inline(handler: F) -> F:
     return handler
 
 
+def wraps_endpoint(wrapper: Callable[..., Any], endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """Name ``wrapper`` after the endpoint it calls (module, name, qualified
+    name, docstring) and point ``__wrapped__`` at it, so that logs, the
+    inline mark (:func:`_runs_in_pool`) and ``inspect.signature`` see the
+    endpoint. Unlike functools.wraps it copies no annotations or ``__dict__``:
+    the wrapper's own signature is ``(request, **kwargs)``."""
+    for attr in ("__module__", "__name__", "__qualname__", "__doc__"):
+        value = getattr(endpoint, attr, None)
+        if isinstance(value, str):
+            setattr(wrapper, attr, value)
+    wrapper.__wrapped__ = endpoint  # type: ignore[attr-defined]
+    return wrapper
+
+
 def _runs_in_pool(endpoint: Callable[..., Any]) -> bool:
     """Whether the engine runs ``endpoint`` (a route's) on the handler
     threads: a sync handler that is not marked :func:`inline`. Called by the

@@ -23,7 +23,7 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from ._runtime import call_endpoint
+from ._runtime import call_endpoint, wraps_endpoint
 from .background import after_response
 from .exceptions import HTTPError, HTTPException, RequestValidationError
 from .requests import Request
@@ -174,12 +174,7 @@ class Stack:
         async def wrapped(request: dict[str, Any], **kwargs: Any) -> Response:
             return await run(Request(request, kwargs, endpoint))
 
-        for attr in ("__module__", "__name__", "__qualname__", "__doc__"):
-            value = getattr(endpoint, attr, None)
-            if isinstance(value, str):
-                setattr(wrapped, attr, value)
-        wrapped.__wrapped__ = endpoint  # type: ignore[attr-defined]
-        return wrapped
+        return wraps_endpoint(wrapped, endpoint)
 
     def hook(self) -> Callable[..., Any]:
         """The response hook: ``hook(request, status=, headers=, body=)`` for

@@ -89,22 +89,21 @@ class Dependant:
 
 
 def kind_of(call: Callable[..., Any]) -> str:
+    """"asyncgen", "gen", "async" or "sync": what calling ``call`` (through
+    partials, or a callable object's ``__call__``) gives."""
     fn = call
     while isinstance(fn, functools.partial):
         fn = fn.func
-    if inspect.isasyncgenfunction(fn):
-        return "asyncgen"
-    if inspect.isgeneratorfunction(fn):
-        return "gen"
-    if inspect.iscoroutinefunction(fn):
-        return "async"
+    candidates = [fn]
     dunder = getattr(fn, "__call__", None)
     if not inspect.isfunction(fn) and not inspect.ismethod(fn) and dunder is not None:
-        if inspect.isasyncgenfunction(dunder):
+        candidates.append(dunder)
+    for candidate in candidates:
+        if inspect.isasyncgenfunction(candidate):
             return "asyncgen"
-        if inspect.isgeneratorfunction(dunder):
+        if inspect.isgeneratorfunction(candidate):
             return "gen"
-        if inspect.iscoroutinefunction(dunder):
+        if inspect.iscoroutinefunction(candidate):
             return "async"
     return "sync"
 

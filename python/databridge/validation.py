@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from . import _core
+from ._runtime import wraps_endpoint
 from ._schema import (
     NoneType,
     is_dataclass_type,
@@ -538,7 +539,8 @@ def plan_route(
     body_param = _plan_arguments(arguments, by_name, path, error, params, converters, seen, root, None)
     extra = [_dependency(marker, None, by_name, path, error, params, converters, seen) for marker in dependencies]
     uploads: dict[str, str] = {}
-    takes_view = _first_is_view(handler)
+    first_is_view = _first_is_view(handler)
+    takes_view = first_is_view
     for dep in _walk(root, extra):
         takes_view = takes_view or bool(dep.request_view)
         for name, kind in dep.uploads:
@@ -558,7 +560,7 @@ def plan_route(
     body_mode = "spool" if uploads else "buffer"
     if not uploads and takes_view and is_async and body_param is None and body_schema is None:
         body_mode = "stream"
-    if _first_is_view(handler):
+    if first_is_view:
         handler = _with_view(handler, is_async)
     needs_solve = bool(extra or root.deps or root.background or root.request_view or uploads or form_specs)
     if body_param is not None:
@@ -621,17 +623,15 @@ def _with_view(handler: Handler, is_async: bool) -> Handler:
     dict as its first argument."""
     if is_async:
 
-        @functools.wraps(handler)
         async def with_view(request: dict[str, Any], **kwargs: Any) -> Any:
             return await handler(Request(request, kwargs), **kwargs)
 
-        return with_view
+        return wraps_endpoint(with_view, handler)
 
-    @functools.wraps(handler)
     def with_view_sync(request: dict[str, Any], **kwargs: Any) -> Any:
         return handler(Request(request, kwargs), **kwargs)
 
-    return with_view_sync
+    return wraps_endpoint(with_view_sync, handler)
 
 
 def _is_class(tp: Any) -> bool:
@@ -1081,12 +1081,7 @@ def _endpoint(
                 return validation_error(details)
             return handler(request, **kwargs)
 
-    for attr in ("__module__", "__name__", "__qualname__", "__doc__"):
-        value = getattr(handler, attr, None)
-        if isinstance(value, str):
-            setattr(endpoint, attr, value)
-    endpoint.__wrapped__ = handler  # type: ignore[attr-defined]
-    return endpoint
+    return wraps_endpoint(endpoint, handler)
 
 
 async def _after_sync(solved: Any) -> None:
