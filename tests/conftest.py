@@ -62,6 +62,12 @@ def serve() -> Iterator[Callable[..., Server]]:
         server.stop(timeout=10)
 
 
+@pytest.fixture
+def start_server(serve: Callable[..., Server]) -> Callable[..., Server]:
+    """``serve`` by the name the TLS, HTTP/2 and handler-thread tests use."""
+    return serve
+
+
 class _ReplyHandler(socketserver.StreamRequestHandler):
     timeout = 10
 

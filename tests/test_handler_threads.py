@@ -72,21 +72,6 @@ def blocking_app(gate: Gate) -> App:
     return app
 
 
-@pytest.fixture
-def start_server() -> Iterator[Callable[..., Server]]:
-    servers: list[Server] = []
-
-    def start(app: App, **options: Any) -> Server:
-        server = Server(app, host="127.0.0.1", port=0, **options)
-        server.start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop(timeout=10)
-
-
 def get(server: Server, path: str) -> requests.Response:
     return requests.get(f"http://127.0.0.1:{server.port}{path}", timeout=TIMEOUT)
 

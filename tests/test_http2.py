@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from databridge import App
-from tests.test_tls import PKI, StartServer, make_pki, start_server, tls_options  # noqa: F401  (fixture)
+from tests.test_tls import PKI, StartServer, make_pki, tls_options
 
 TIMEOUT = 10
 H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"

@@ -164,23 +164,6 @@ def tls_app() -> App:
 StartServer = Callable[..., Server]
 
 
-@pytest.fixture
-def start_server() -> Iterator[StartServer]:
-    """``start_server(app, **options)`` starts ``Server(app, host="127.0.0.1",
-    port=0, **options)`` in this process; stopped at teardown."""
-    servers: list[Server] = []
-
-    def start(app: App, **options: Any) -> Server:
-        server = Server(app, host="127.0.0.1", port=0, **options)
-        server.start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        server.stop(timeout=10)
-
-
 def tls_options(pki: PKI, **extra: Any) -> dict[str, Any]:
     return {"ssl_certfile": str(pki.cert), "ssl_keyfile": str(pki.key), **extra}
 
