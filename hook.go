@@ -73,15 +73,8 @@ func (e *engine) hookMiddleware(next server.Handler) server.Handler {
 			server.WriteError(w, http.StatusInternalServerError, server.MsgInternal)
 			return
 		}
-		h := w.Header()
-		h.Reset()
-		for _, kv := range reply.Header {
-			h.Add(kv[0], kv[1])
-		}
-		w.Send(reply.Status, reply.Body)
-		if reply.Release != nil {
-			reply.Release()
-		}
+		w.Header().Reset()
+		pyroute.WriteReply(w, req, reply, "response hook")
 	})
 }
 

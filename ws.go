@@ -56,7 +56,14 @@ func (e *engine) addWebSocket(gil pybridge.GIL, path string, fn pybridge.Object,
 	label := "WEBSOCKET " + path + " (" + name + ")"
 	h := pybridge.NewHandler(gil, fn, label)
 	call := func(payload []byte) {
-		if r := e.loop.Call(h, payload, false); r != nil && r.Release != nil {
+		r := e.loop.Call(h, payload, false)
+		if r == nil {
+			return
+		}
+		if r.Stream != nil { // the session's task returns None; a reply owns its stream all the same
+			r.Stream.Close()
+		}
+		if r.Release != nil {
 			r.Release()
 		}
 	}

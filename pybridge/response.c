@@ -53,6 +53,7 @@ void db_result_reset(db_result *out) {
     out->task = NULL;
     out->buf.len = 0;
     out->stream = NULL;
+    out->file = 0;
 }
 
 static int put_u32(db_buf *b, uint32_t v) {

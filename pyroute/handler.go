@@ -192,6 +192,14 @@ func (rt *Route) Serve(w server.ResponseWriter, req *server.Request) {
 	if pa, ok := w.(PythonAnswered); ok {
 		pa.PythonAnswered()
 	}
+	WriteReply(w, req, reply, rt.name)
+}
+
+// WriteReply answers req with a Python reply, whatever its kind: its
+// headers added to w's, then the streamed body, the file or the whole
+// body, and releases it (the streaming closes Stream). name names the
+// route in logs. The response hook's replies take this path too.
+func WriteReply(w server.ResponseWriter, req *server.Request, reply *wire.Reply, name string) {
 	h := w.Header()
 	for _, kv := range reply.Header {
 		h.Add(kv[0], kv[1])
@@ -208,7 +216,7 @@ func (rt *Route) Serve(w server.ResponseWriter, req *server.Request) {
 		if reply.Release != nil {
 			reply.Release()
 		}
-		rt.serveFile(w, req, reply.Status, file)
+		serveFile(w, req, reply.Status, file, name)
 		return
 	}
 	w.Send(reply.Status, reply.Body)
@@ -250,10 +258,10 @@ func bodyError(w server.ResponseWriter, req *server.Request, err error) {
 // serveFile answers a FileResponse: the file is opened and sent in Go
 // (package files), off the GIL. A file that cannot be served is a 500,
 // logged, as Starlette raises for it.
-func (rt *Route) serveFile(w server.ResponseWriter, req *server.Request, status int, value string) {
+func serveFile(w server.ResponseWriter, req *server.Request, status int, value, name string) {
 	path, typeName, _ := strings.Cut(value, "\x00")
 	if err := files.Serve(w, req, path, &files.Options{Status: status, TypeName: typeName}); err != nil {
-		server.Logf("FileResponse of route %s: %v", rt.name, err)
+		server.Logf("FileResponse of route %s: %v", name, err)
 		w.Header().Reset()
 		server.WriteError(w, http.StatusInternalServerError, server.MsgInternal)
 	}

@@ -203,3 +203,36 @@ def test_a_handler_for_http_exception_covers_http_error_and_go_statuses() -> Non
         assert client.get("/gone").json() == {"detail": "gone"}
         assert client.get("/nowhere").json() == {"detail": "Not Found"}
         assert client.post("/teapot").json() == {"detail": "Method Not Allowed"}
+
+
+def test_a_go_made_404_answered_with_a_file_or_a_stream(tmp_path: Any) -> None:
+    """The response hook's replies are written as a route's are: a
+    FileResponse is the file, a StreamingResponse is streamed and its
+    generator runs to its end."""
+    from databridge import FileResponse, StreamingResponse
+
+    page = tmp_path / "404.html"
+    page.write_text("<h1>not here</h1>")
+    finished: list[bool] = []
+    app = App()
+
+    @app.exception_handler(404)
+    def not_found(request: Request, exc: Exception) -> Any:
+        if request.url.path.startswith("/stream"):
+
+            def chunks() -> Any:
+                yield "not "
+                yield "found"
+                finished.append(True)
+
+            return StreamingResponse(chunks(), status_code=404, media_type="text/plain")
+        return FileResponse(str(page), status_code=404)
+
+    with TestClient(app) as client:
+        r = client.get("/missing")
+        assert r.status_code == 404
+        assert r.text == "<h1>not here</h1>"
+        assert r.headers["content-type"].startswith("text/html")
+        s = client.get("/stream/missing")
+        assert s.status_code == 404 and s.text == "not found"
+    assert finished == [True]
