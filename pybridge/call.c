@@ -81,7 +81,7 @@ static PyObject *new_task(PyObject *coro, PyObject *loop) {
 
 /* Converts what a handler returned into out, or answers 500 and logs why. */
 static void convert_or_500(PyObject *res, PyObject *route, db_result *out) {
-    if (db_convert_route(res, out, route) < 0) {
+    if (db_convert(res, out, route) < 0) {
         db_result_reset(out);
         db_internal_error(out, "response", route);
     }

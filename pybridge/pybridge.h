@@ -149,8 +149,7 @@ int db_resolve(PyObject *future, const char *data, size_t len);
 /* Internal helpers shared between the C files. */
 extern PyObject *db_jsonable;
 void db_result_reset(db_result *out);
-int db_convert(PyObject *value, db_result *out);
-int db_convert_route(PyObject *value, db_result *out, PyObject *route); /* db_convert, naming the route in a stream's logs */
+int db_convert(PyObject *value, db_result *out, PyObject *route); /* route: named in a stream's logs */
 void db_internal_error(db_result *out, const char *kind, PyObject *route);
 void db_handler_raised(db_result *out, PyObject *route);
 

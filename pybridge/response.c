@@ -264,15 +264,6 @@ static int is_streaming_response(PyObject *v) {
     return r;
 }
 
-/* The route label of the call being converted, for a stream's logs. */
-static PyObject *convert_route;
-
-int db_convert_route(PyObject *v, db_result *out, PyObject *route) {
-    convert_route = route;
-    int rc = db_convert(v, out);
-    convert_route = NULL;
-    return rc;
-}
 
 /* Response.background, when set, runs after the response is sent: the
  * response's _schedule_background starts it as a task (background.py). A
@@ -344,12 +335,15 @@ done:
     return rc;
 }
 
-int db_convert(PyObject *v, db_result *out) {
+/* route names the call's route in a stream's logs. It is passed, not kept
+ * in a global: converting runs Python code, during which a handler thread
+ * may take the GIL and convert another call. */
+int db_convert(PyObject *v, db_result *out, PyObject *route) {
     int status;
     if (v == Py_None) return emit(out, 204, NULL, NULL, NULL);
     /* Streams: a generator or async generator returned as the whole value,
      * or a StreamingResponse (a Response subclass). */
-    if (PyGen_Check(v) || PyAsyncGen_CheckExact(v)) return emit_stream(out, 200, v, NULL, NULL, convert_route);
+    if (PyGen_Check(v) || PyAsyncGen_CheckExact(v)) return emit_stream(out, 200, v, NULL, NULL, route);
     if (response_class != NULL && Py_TYPE(v) != (PyTypeObject *)response_class &&
         PyObject_TypeCheck(v, (PyTypeObject *)response_class)) {
         int streaming = is_streaming_response(v);
@@ -363,7 +357,7 @@ int db_convert(PyObject *v, db_result *out) {
             PyObject *body = PyObject_GetAttr(v, s_body);
             PyObject *headers = body ? PyObject_GetAttr(v, s_headers) : NULL;
             PyObject *media = headers ? PyObject_GetAttr(v, s_media_type) : NULL;
-            rc = media ? emit_stream(out, status, body, headers, media, convert_route) : -1;
+            rc = media ? emit_stream(out, status, body, headers, media, route) : -1;
             Py_XDECREF(body);
             Py_XDECREF(headers);
             Py_XDECREF(media);
