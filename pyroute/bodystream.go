@@ -124,7 +124,7 @@ func (bs *bodyStream) read() {
 	case n > 0:
 		// The data first; an error (or io.EOF) comes again on the next
 		// Read, which the sticky readers of package server give.
-		patchLen(&e, at, n)
+		e.PatchCount(at, n)
 		value = e.Buf[:start+n]
 	case errors.Is(err, io.EOF):
 		value = chunkValue(chunkEnd, nil)

@@ -44,8 +44,9 @@ func encodeURLEncodedForm(s *scratch) {
 // empty body is an empty form. The error, for a malformed body, is meant
 // for the client.
 //
-// body is the body to parse: s.body, or, for a BodySpool route, the
-// request's Body itself, read as the parts come; then a file part larger
+// Without sp the body parsed is s.body (read whole before). With sp (a
+// BodySpool route) it is body, the request's Body, read as the parts
+// come; then a file part larger
 // than spoolThreshold is written to a temporary file (sp) and its entry
 // has "path" instead of "content", field values are bounded by
 // maxSpoolField, and every file entry has its part's "headers". An error
@@ -200,7 +201,7 @@ func appendStr(e *wire.Encoder, r io.Reader) error {
 	start := len(e.Buf)
 	var err error
 	e.Buf, err = appendAll(e.Buf, r)
-	patchLen(e, at, len(e.Buf)-start)
+	e.PatchCount(at, len(e.Buf)-start)
 	return err
 }
 
@@ -213,7 +214,7 @@ func appendBytes(e *wire.Encoder, r io.Reader) (int, error) {
 	var err error
 	e.Buf, err = appendAll(e.Buf, r)
 	n := len(e.Buf) - start
-	patchLen(e, at, n)
+	e.PatchCount(at, n)
 	return n, err
 }
 

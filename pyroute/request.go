@@ -1,7 +1,6 @@
 package pyroute
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"mime"
@@ -91,9 +90,9 @@ func encodeRequest(s *scratch, req *server.Request, params []router.Param) strin
 		if s.mode == BodySpool {
 			var err error
 			if s.body, err = server.ReadBody(req, maxSpoolField, s.body[:0]); err != nil {
-				s.bodyErr = fmt.Errorf("%w: the urlencoded form is over %d bytes", errFieldTooLarge, maxSpoolField)
-				if !errors.Is(err, server.ErrBodyTooLarge) {
-					s.bodyErr = err
+				s.bodyErr = err
+				if errors.Is(err, server.ErrBodyTooLarge) {
+					s.bodyErr = fmt.Errorf("%w: the urlencoded form is over %d bytes", errFieldTooLarge, maxSpoolField)
 				}
 				return "invalid form body"
 			}
@@ -103,13 +102,11 @@ func encodeRequest(s *scratch, req *server.Request, params []router.Param) strin
 		}
 		encodeURLEncodedForm(s)
 	case mediaType == "multipart/form-data":
-		var err error
+		var sp *spool // BodySpool: parse req.Body as it comes, into these files
 		if s.mode == BodySpool {
-			err = encodeMultipartForm(s, req.Body, ctParams["boundary"], &s.spool)
-		} else {
-			err = encodeMultipartForm(s, nil, ctParams["boundary"], nil)
+			sp = &s.spool
 		}
-		if err != nil {
+		if err := encodeMultipartForm(s, req.Body, ctParams["boundary"], sp); err != nil {
 			var be *bodyReadError
 			var se *spoolError
 			if errors.As(err, &be) || errors.As(err, &se) || errors.Is(err, errFieldTooLarge) {
@@ -171,13 +168,7 @@ func encodeURL(e *wire.Encoder, req *server.Request) {
 		e.Buf = append(e.Buf, '?')
 		e.Buf = append(e.Buf, req.RawQuery...)
 	}
-	patchLen(e, at, len(e.Buf)-start)
-}
-
-// patchLen rewrites the length of the str whose tag is at e.Buf[at]; a str
-// header has the same layout as a dict's, tag then uint32.
-func patchLen(e *wire.Encoder, at, n int) {
-	binary.LittleEndian.PutUint32(e.Buf[at+1:], uint32(n))
+	e.PatchCount(at, len(e.Buf)-start)
 }
 
 // encodeHeaders appends the headers multi-value dict: "host" first, then
@@ -227,7 +218,7 @@ func encodeHeaders(s *scratch, req *server.Request) {
 				}
 				e.Buf = append(e.Buf, fields[idx[x]].Value...)
 			}
-			patchLen(e, vat, len(e.Buf)-start)
+			e.PatchCount(vat, len(e.Buf)-start)
 		}
 		n++
 		k = j

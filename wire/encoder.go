@@ -112,9 +112,9 @@ func (e *Encoder) lenPrefixed(tag byte, s string) {
 	e.Buf = append(e.Buf, s...)
 }
 
-// PatchCount rewrites the count of a Dict or List header that starts at
-// offset at (the tag's index in Buf), for writers that learn the count
-// only after writing the entries.
+// PatchCount rewrites the count of a Dict or List header, or the length
+// of a Str or Bytes, that starts at offset at (the tag's index in Buf),
+// for writers that learn it only after writing what follows.
 func (e *Encoder) PatchCount(at int, n int) {
 	binary.LittleEndian.PutUint32(e.Buf[at+1:], uint32(n))
 }
