@@ -185,7 +185,7 @@ func (l *Logger) log(r *server.Request, status int, n int64, start time.Time) {
 	host := hostOf(r.RemoteAddr)
 	if l.format == JSON {
 		b = append(b, `{"time":`...)
-		b = strconv.AppendQuote(b, now.Format(time.RFC3339Nano))
+		b = append(now.AppendFormat(append(b, '"'), time.RFC3339Nano), '"') // no escapes in a timestamp
 		b = append(b, `,"remote_addr":`...)
 		b = server.AppendJSONString(b, host)
 		b = append(b, `,"method":`...)

@@ -166,6 +166,11 @@ func (d *Dir) relative(r *server.Request) (rel string, slash, ok bool) {
 	if rest == "" {
 		return "", len(d.prefix) > 0 || raw == "/", true
 	}
+	if strings.IndexByte(rest, '%') < 0 {
+		if rel, slash, ok := plainRel(rest); ok {
+			return rel, slash, true // nothing escaped: rest itself, no copy
+		}
+	}
 	var b strings.Builder
 	for rest != "" {
 		seg, tail, more := strings.Cut(rest, "/")
@@ -186,6 +191,23 @@ func (d *Dir) relative(r *server.Request) (rel string, slash, ok bool) {
 		}
 	}
 	return b.String(), slash, true
+}
+
+// plainRel is the relative path of rest when nothing in it is escaped: rest
+// without a trailing "/" (slash then true), if every segment passes the
+// same checks as an unescaped one; ok false sends the caller the long way,
+// which answers the same.
+func plainRel(rest string) (rel string, slash, ok bool) {
+	rel = rest
+	if strings.HasSuffix(rel, "/") {
+		rel, slash = rel[:len(rel)-1], true
+	}
+	for seg := range strings.SplitSeq(rel, "/") {
+		if seg == "" || seg == "." || seg == ".." || strings.ContainsAny(seg, "\\\x00") {
+			return "", false, false
+		}
+	}
+	return rel, slash, true
 }
 
 // open opens rel (slash-separated, already checked) inside the directory:

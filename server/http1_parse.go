@@ -221,9 +221,6 @@ func parseRequestLine(r *Request, info *headInfo, line []byte, cfg *Config) *par
 		}
 	}
 	if sp1 <= 0 {
-		if sp1 == 0 {
-			return errBadRequestLine
-		}
 		return errBadRequestLine
 	}
 	rest := line[sp1+1:]
