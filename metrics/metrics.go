@@ -150,7 +150,11 @@ type Recorder struct {
 // Label wraps a route's handler so that the metrics name it by route.
 func Label(route string, h server.Handler) server.Handler {
 	return server.HandlerFunc(func(w server.ResponseWriter, r *server.Request) {
-		for x := w; x != nil && On(); {
+		if !On() {
+			h.Serve(w, r)
+			return
+		}
+		for x := w; x != nil; {
 			if rec, ok := x.(*Recorder); ok {
 				rec.Route = route
 				break
@@ -191,11 +195,26 @@ func (m *Metrics) Middleware(onMain bool) server.Middleware {
 			if route == "" {
 				route = "unmatched"
 			}
-			m.requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
+			m.requests.WithLabelValues(route, r.Method, statusText(status)).Inc()
 			m.duration.WithLabelValues(route, r.Method).Observe(time.Since(start).Seconds())
 			m.bytesOut.Add(float64(rec.Bytes))
 		})
 	}
+}
+
+// statusTexts are the label values of the statuses 0-599, made once.
+var statusTexts = func() (t [600]string) {
+	for i := range t {
+		t[i] = strconv.Itoa(i)
+	}
+	return t
+}()
+
+func statusText(status int) string {
+	if status >= 0 && status < len(statusTexts) {
+		return statusTexts[status]
+	}
+	return strconv.Itoa(status)
 }
 
 // ListenAndServe serves the exposition at /metrics on addr in a goroutine
