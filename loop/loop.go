@@ -126,6 +126,10 @@ func (l *Loop) wait(submit func(slot int64) error) *wire.Reply {
 	return resp
 }
 
+// Queue is the hand-off to the GIL thread (WebSocket sessions queue
+// their messages on it directly).
+func (l *Loop) Queue() *pybridge.Queue { return l.queue }
+
 // Deliver queues the resolution of an asyncio future (owned by the queue
 // from now on) with a wire-encoded value, for the in-process test client.
 func (l *Loop) Deliver(future pybridge.Object, value []byte) error {

@@ -46,6 +46,8 @@ typedef enum {
     /* Reserved for streams (next issues): chunks of a request or response
      * body delivered to, or taken from, a handler that is still running. */
     DB_MSG_CHUNK = 3,
+    /* a WebSocket message for a waiting receive: ws and future (ws.c) */
+    DB_MSG_WS = 4,
 } db_msg_kind;
 
 typedef struct db_call {
@@ -64,6 +66,8 @@ typedef struct db_call {
     /* DB_MSG_CHUNK: the stream and what to do with it (DB_STREAM_*). */
     struct db_stream *stream;
     int stream_op;
+    /* DB_MSG_WS: the session (a reference: db_ws_wake drops it). */
+    struct db_ws *ws;
     /* DB_MSG_CALL while db_timing is set (metrics on): CLOCK_MONOTONIC ns
      * when the call was queued, when its handler started, when its reply
      * was ready (0: not measured). */
@@ -145,6 +149,11 @@ void db_invoke(PyObject *handler, PyObject *route, const char *req, size_t req_l
                PyObject *loop, void *token, db_result *out);
 void db_finish_task(PyObject *task, PyObject *route, db_result *out);
 int db_resolve(PyObject *future, const char *data, size_t len);
+/* ws.c: the GIL thread, for a DB_MSG_WS message. queue.c: any thread,
+ * queues one (it owns future). */
+struct db_ws;
+int db_ws_wake(struct db_ws *ws, PyObject *future);
+int db_queue_ws(db_queue *q, struct db_ws *ws, PyObject *future);
 
 /* Internal helpers shared between the C files. */
 extern PyObject *db_jsonable;

@@ -334,6 +334,18 @@ int db_deliver(db_queue *q, PyObject *future, const char *value, size_t len) {
     return 0;
 }
 
+/* Any thread, no GIL: queues the hand-over of a WebSocket message to the
+ * receive waiting for it (db_ws_wake, ws.c); the call owns future and a
+ * reference to ws. */
+int db_queue_ws(db_queue *q, struct db_ws *ws, PyObject *future) {
+    db_call *c = new_call(q, DB_MSG_WS, NULL, 0);
+    if (c == NULL) return -1;
+    c->future = future;
+    c->ws = ws;
+    push_in(q, c);
+    return 0;
+}
+
 /* Any thread, no GIL: queues a DB_MSG_CHUNK message for a stream (Go owns
  * it: see stream.c). slot is answered for DB_STREAM_NEXT only. */
 db_call *db_submit_stream(db_queue *q, struct db_stream *stream, int op, int64_t slot) {
@@ -421,6 +433,11 @@ PyObject *db_drain(db_queue *q) {
         switch (c->kind) {
         case DB_MSG_RESOLVE:
             if (db_resolve(c->future, c->req, c->req_len) < 0) PyErr_WriteUnraisable(c->future);
+            Py_CLEAR(c->future);
+            db_free_calls(c);
+            continue;
+        case DB_MSG_WS:
+            if (db_ws_wake(c->ws, c->future) < 0) PyErr_WriteUnraisable(c->future);
             Py_CLEAR(c->future);
             db_free_calls(c);
             continue;

@@ -23,9 +23,10 @@ type WSFrame struct {
 }
 
 // NewWS makes the queues: the reader is held back past inLimit unread
-// messages; Python's send waits past outLimit unwritten frames.
-func NewWS(inLimit, outLimit int) (*WS, error) {
-	c := C.db_ws_new(C.int(inLimit), C.int(outLimit))
+// messages; Python's send waits past outLimit unwritten frames. A message
+// for a waiting receive goes through q to the GIL thread.
+func NewWS(q *Queue, inLimit, outLimit int) (*WS, error) {
+	c := C.db_ws_new(q.q, C.int(inLimit), C.int(outLimit))
 	if c == nil {
 		return nil, errors.New("databridge: cannot create a WebSocket session (eventfd)")
 	}
@@ -40,19 +41,16 @@ func (w *WS) Addr() int64 { return int64(uintptr(unsafe.Pointer(w.c))) }
 func (w *WS) OutFd() int   { return int(C.db_ws_out_fd(w.c)) }
 func (w *WS) SpaceFd() int { return int(C.db_ws_space_fd(w.c)) }
 
-// Push queues a message read. It returns a future to deliver it to instead
-// (owned by the caller), and whether the reader must wait for SpaceFd.
-func (w *WS) Push(kind int, data []byte) (future Object, wait bool, err error) {
-	var f *C.PyObject
+// Push queues a message read (copied), handing it to a waiting receive
+// through the engine's queue, and reports whether the reader must wait
+// for SpaceFd. One cgo crossing.
+func (w *WS) Push(kind int, data []byte) (wait bool, err error) {
 	p, n := cBytes(data)
-	rc := C.db_ws_push(w.c, C.int(kind), p, n, &f)
+	rc := C.db_ws_push(w.c, C.int(kind), p, n)
 	if rc < 0 {
-		return nil, false, errors.New("databridge: out of memory queueing a WebSocket message")
+		return false, errors.New("databridge: out of memory queueing a WebSocket message")
 	}
-	if f != nil {
-		return FromC(unsafe.Pointer(f)), false, nil
-	}
-	return nil, rc == 2, nil
+	return rc == 2, nil
 }
 
 // Disconnect records the end of the peer's side and returns the futures
@@ -72,10 +70,12 @@ func (w *WS) Disconnect(code int, reason string) (recv, send Object) {
 
 // TakeOut frees done (the list it returned last time, or nil) and returns
 // the frames queued (appended to buf), their list (to pass back next time,
-// or to FreeFrames), and a future waiting for room. One cgo crossing.
-func (w *WS) TakeOut(done unsafe.Pointer, buf []WSFrame) ([]WSFrame, unsafe.Pointer, Object) {
+// or to FreeFrames), a future waiting for room, and whether a partial
+// frame waits (BeginWrite hands it over). One cgo crossing.
+func (w *WS) TakeOut(done unsafe.Pointer, buf []WSFrame) ([]WSFrame, unsafe.Pointer, Object, bool) {
 	var s *C.PyObject
-	list := C.db_ws_take_out(w.c, (*C.db_ws_msg)(done), &s)
+	var partial C.int
+	list := C.db_ws_take_out(w.c, (*C.db_ws_msg)(done), &s, &partial)
 	var send Object
 	if s != nil {
 		send = FromC(unsafe.Pointer(s))
@@ -84,8 +84,27 @@ func (w *WS) TakeOut(done unsafe.Pointer, buf []WSFrame) ([]WSFrame, unsafe.Poin
 		buf = append(buf, WSFrame{Kind: int(m.kind), Code: int(m.code),
 			Data: unsafe.Slice((*byte)(unsafe.Pointer(m.data)), int(m.len))})
 	}
-	return buf, unsafe.Pointer(list), send
+	return buf, unsafe.Pointer(list), send, partial != 0
 }
+
+// Attach lets Python's send write frames of up to directMax payload bytes
+// straight to the socket fd (ws.c), when nothing is queued ahead; fd -1
+// stops it, and must come before the connection is closed.
+func (w *WS) Attach(fd int, directMax int) { C.db_ws_attach(w.c, C.int(fd), C.size_t(directMax)) }
+
+// BeginWrite takes the write turn from Python's direct writes until
+// EndWrite, and returns the bytes of a frame Python began writing, to be
+// written first (nil: none), with the list to free after (FreeFrames).
+func (w *WS) BeginWrite() ([]byte, unsafe.Pointer) {
+	m := C.db_ws_begin_write(w.c)
+	if m == nil {
+		return nil, nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(m.data)), int(m.len)), unsafe.Pointer(m)
+}
+
+// EndWrite gives the write turn back.
+func (w *WS) EndWrite() { C.db_ws_end_write(w.c) }
 
 // FreeFrames frees a list from TakeOut.
 func FreeFrames(list unsafe.Pointer) { C.db_ws_free_msgs((*C.db_ws_msg)(list)) }

@@ -119,7 +119,34 @@ def make_app() -> App:
         got = [await websocket.receive_text() for _ in range(200)]
         await websocket.send_text(",".join(got))
 
+    @app.websocket("/wait-for")
+    async def wait_for(websocket: WebSocket) -> None:
+        await websocket.accept()
+        try:  # a receive cancelled by its timeout (asyncio.wait_for)
+            await asyncio.wait_for(websocket.receive_text(), 0.05)
+        except asyncio.TimeoutError:
+            await websocket.send_text("timed out")
+        await websocket.send_text("got " + await websocket.receive_text())
+        await websocket.close()
+
+    @app.websocket("/bulk")
+    async def bulk(websocket: WebSocket) -> None:
+        await websocket.accept()
+        n = int(await websocket.receive_text())
+        for i in range(n):
+            await websocket.send_bytes(_bulk_message(i))
+        await websocket.send_text("end")
+        await websocket.receive_text()
+
     return app
+
+
+def _bulk_message(i: int) -> bytes:
+    """Message i of /bulk: sizes from 1 byte to ~300 KB, mixed, so that some
+    go out whole by the GIL thread's own write, some in part (the socket is
+    full) and the rest after them through the engine's writer."""
+    size = 1 + (i * 7919) % 300_000 if i % 3 else 1 + i % 200
+    return (i.to_bytes(4, "big") * (size // 4 + 1))[:size]
 
 
 @pytest.fixture(scope="module")
@@ -458,3 +485,38 @@ def test_websocket_behind_gzip_and_python_middleware() -> None:
         run(go)
     finally:
         server.stop(timeout=10)
+
+
+def test_cancelled_receive_loses_nothing(port: int) -> None:
+    # A receive cancelled by a timeout neither keeps the next message from
+    # the next receive nor makes it fail ("another receive is waiting").
+    async def go() -> Any:
+        async with connect(f"ws://127.0.0.1:{port}/wait-for") as ws:
+            assert await ws.recv() == "timed out"
+            await ws.send("hello")
+            return await ws.recv()
+    assert run(go) == "got hello"
+
+
+@pytest.mark.parametrize("compression", [None, "deflate"])
+def test_mixed_sizes_to_a_slow_reader_with_pings(port: int, compression: str | None) -> None:
+    # Large and small messages to a client that reads slowly (the server's
+    # socket fills, so frames are cut and finished by the engine's writer)
+    # while the client pings (the server's pongs go between frames): every
+    # message arrives whole and in order, and every ping is answered.
+    n = 120
+
+    async def go() -> None:
+        async with connect(f"ws://127.0.0.1:{port}/bulk", compression=compression, max_size=None,
+                           max_queue=2, ping_interval=None) as ws:
+            await ws.send(str(n))
+            pongs = []
+            for i in range(n):
+                if i % 10 == 0:
+                    pongs.append(await ws.ping())
+                    await asyncio.sleep(0.01)  # fall behind: the server's writes wait on the socket
+                assert await ws.recv() == _bulk_message(i), i
+            assert await ws.recv() == "end"
+            await asyncio.wait_for(asyncio.gather(*pongs), 5)
+            await ws.send("bye")
+    run(go)

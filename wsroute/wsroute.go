@@ -24,6 +24,8 @@ package wsroute
 import (
 	"bufio"
 	"errors"
+	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -148,6 +150,8 @@ type Route struct {
 	// Deliver resolves a Python future (owned from now on) with a
 	// wire-encoded list.
 	Deliver func(future pybridge.Object, value []byte) error
+	// Queue is the engine's: messages for waiting receives go through it.
+	Queue *pybridge.Queue
 	// NewHandle and DeleteHandle name a session to Python.
 	NewHandle    func(s *Session) int64
 	DeleteHandle func(h int64)
@@ -156,9 +160,9 @@ type Route struct {
 }
 
 // New returns a Route with its options completed.
-func New(call func([]byte), deliver func(pybridge.Object, []byte) error, opts Options) *Route {
+func New(call func([]byte), deliver func(pybridge.Object, []byte) error, queue *pybridge.Queue, opts Options) *Route {
 	opts = opts.withDefaults()
-	rt := &Route{Call: call, Deliver: deliver, Opts: opts}
+	rt := &Route{Call: call, Deliver: deliver, Queue: queue, Opts: opts}
 	rt.upgrader = websocket.Upgrader{
 		ReadBufferSize: 4096, WriteBufferSize: 4096,
 		EnableCompression: opts.Compression,
@@ -332,6 +336,8 @@ type Session struct {
 	ws   *websocket.Conn
 	q    *pybridge.WS // the message queues Python uses (pybridge/ws.c)
 
+	tc        *turnConn // the connection as gorilla writes it
+	idleArmed time.Time // when the read deadline was last pushed back
 	acceptCh  chan acceptReq
 	outFile   *os.File      // eventfd: frames queued for a sleeping writer
 	spaceFile *os.File      // eventfd: the held-back reader may read again
@@ -346,7 +352,7 @@ type Session struct {
 }
 
 func newSession(rt *Route, conn net.Conn, br *bufio.Reader, req *http.Request) (*Session, error) {
-	q, err := pybridge.NewWS(rt.Opts.RecvQueue, rt.Opts.SendQueue)
+	q, err := pybridge.NewWS(rt.Queue, rt.Opts.RecvQueue, rt.Opts.SendQueue)
 	if err != nil {
 		return nil, err
 	}
@@ -392,7 +398,7 @@ func (s *Session) closeFiles() {
 // run is the connection goroutine's part: the handshake, then waiting for
 // the endpoint and the close handshake.
 func (s *Session) run(pyDone chan struct{}) {
-	defer s.conn.Close()
+	defer s.closeConn()
 	select {
 	case a := <-s.acceptCh:
 		if !s.handshake(a) {
@@ -423,7 +429,7 @@ func (s *Session) run(pyDone chan struct{}) {
 	case <-time.After(closeTimeout):
 	}
 	s.disconnected(1006, "")
-	s.conn.Close()
+	s.closeConn()
 	<-readerDone
 	<-writerDone
 }
@@ -442,10 +448,13 @@ func (s *Session) handshake(a acceptReq) bool {
 	if a.subprotocol != "" {
 		hdr.Set("Sec-WebSocket-Protocol", a.subprotocol)
 	}
-	rw := &hijacked{conn: s.conn, brw: bufio.NewReadWriter(s.br, bufio.NewWriterSize(s.conn, 4096)), header: http.Header{}}
+	s.tc = &turnConn{Conn: s.conn, q: s.q}
+	rw := &hijacked{conn: s.tc, brw: bufio.NewReadWriter(s.br, bufio.NewWriterSize(s.conn, 4096)), header: http.Header{}}
 	ws, err := s.rt.upgrader.Upgrade(rw, s.req, hdr)
 	ok := err == nil
 	if ok {
+		s.tc.frames = true
+		s.attach()
 		ws.SetReadLimit(s.rt.Opts.MaxMessage)
 		ws.SetCloseHandler(s.onClose)
 		ws.SetPongHandler(func(string) error { s.extendIdle(); return nil })
@@ -472,10 +481,66 @@ func (s *Session) handshake(a acceptReq) bool {
 	return ok
 }
 
+// extendIdle pushes the read deadline back to IdleTimeout (and a 16th of
+// it) from now, unless it was pushed back less than a 16th ago: one timer
+// change per burst of frames, not per frame. A silent peer is closed
+// between IdleTimeout and 17/16 of it after its last frame.
 func (s *Session) extendIdle() {
-	if d := s.rt.Opts.IdleTimeout; d > 0 {
-		s.ws.SetReadDeadline(time.Now().Add(d))
+	d := s.rt.Opts.IdleTimeout
+	if d <= 0 {
+		return
 	}
+	now := time.Now()
+	if now.Sub(s.idleArmed) < d/16 {
+		return
+	}
+	s.idleArmed = now
+	s.ws.SetReadDeadline(now.Add(d + d/16))
+}
+
+// directMaxDeflate is the largest payload Python writes straight to the
+// socket when permessage-deflate was negotiated: smaller messages go out
+// uncompressed (RFC 7692 §6 lets any message be sent so), as deflate
+// saves little there and costs the writer goroutine's hand-off.
+const directMaxDeflate = 256
+
+// attach lets Python's sends write to the socket itself (pybridge/ws.c),
+// when the connection is one (not TLS).
+func (s *Session) attach() {
+	sc, ok := server.RawSocket(s.conn)
+	if !ok {
+		return
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return
+	}
+	max := math.MaxInt
+	if s.rt.Opts.Compression && offersDeflate(s.req.Header) {
+		max = directMaxDeflate
+	}
+	rc.Control(func(fd uintptr) { s.q.Attach(int(fd), max) })
+}
+
+// offersDeflate: the client offered permessage-deflate, so gorilla (with
+// compression enabled) negotiated it.
+func offersDeflate(h http.Header) bool {
+	for _, v := range h.Values("Sec-WebSocket-Extensions") {
+		for _, ext := range strings.Split(v, ",") {
+			name, _, _ := strings.Cut(ext, ";")
+			if strings.EqualFold(strings.TrimSpace(name), "permessage-deflate") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// closeConn closes the connection, after Python's direct writes are
+// stopped (none can reach a reused descriptor).
+func (s *Session) closeConn() {
+	s.q.Attach(-1, 0)
+	s.conn.Close()
 }
 
 // onClose answers the peer's close frame (unless ours went first).
@@ -496,9 +561,16 @@ func (s *Session) onClose(code int, text string) error {
 
 func (s *Session) reader(done chan struct{}) {
 	defer close(done)
+	var data []byte // one message, reused (Push copies it)
 	for {
 		s.extendIdle()
-		mt, data, err := s.ws.ReadMessage()
+		mt, r, err := s.ws.NextReader()
+		if err == nil {
+			if cap(data) > reuseMax {
+				data = nil
+			}
+			data, err = readAll(r, data[:0])
+		}
 		if err != nil {
 			code, why := 1006, ""
 			var ce *websocket.CloseError
@@ -520,14 +592,11 @@ func (s *Session) reader(done chan struct{}) {
 				return
 			}
 		}
-		f, wait, err := s.q.Push(kind, data)
+		wait, err := s.q.Push(kind, data)
 		if err != nil {
 			s.closeWith(websocket.CloseInternalServerErr)
 			s.disconnected(websocket.CloseInternalServerErr, "")
 			return
-		}
-		if f != nil {
-			s.rt.Deliver(f, encodeMessage(kind, data))
 		}
 		if wait {
 			var buf [8]byte
@@ -592,9 +661,17 @@ func (s *Session) writer(done chan struct{}) {
 	defer func() { pybridge.FreeFrames(list) }()
 	for {
 		var room pybridge.Object
-		frames, list, room = s.q.TakeOut(list, frames[:0])
+		var partial bool
+		frames, list, room, partial = s.q.TakeOut(list, frames[:0])
 		if room != nil {
 			s.rt.Deliver(room, encodeInt(SendQueued))
+		}
+		if list == nil && partial {
+			if err := s.tc.flushPartial(); err != nil {
+				s.disconnected(1006, "")
+				return
+			}
+			continue
 		}
 		if list == nil {
 			if interval > 0 {
@@ -641,17 +718,25 @@ func (s *Session) writer(done chan struct{}) {
 
 const kindClose = 3
 
-func encodeMessage(kind int, data []byte) []byte {
-	var e wire.Encoder
-	e.Buf = make([]byte, 0, len(data)+16)
-	e.List(2)
-	e.Int(int64(kind))
-	if kind == KindText {
-		e.StrBytes(data)
-	} else {
-		e.Bytes(data)
+// reuseMax is the largest buffer a reader keeps for the next message.
+const reuseMax = 64 << 10
+
+// readAll appends what r holds to b (io.ReadAll into a buffer kept from
+// message to message).
+func readAll(r io.Reader, b []byte) ([]byte, error) {
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
 	}
-	return e.Buf
 }
 
 func encodeDisconnect(code int, why string) []byte {
@@ -706,3 +791,132 @@ func (h *hijacked) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 func (h *hijacked) Hijack() (net.Conn, *bufio.ReadWriter, error) { return h.conn, h.brw, nil }
+
+// turnConn is the connection as gorilla writes it. Once frames is set
+// (after the handshake), each frame written holds the write turn
+// (pybridge.WS.BeginWrite), from its first byte to its last, so that
+// Python's direct writes never land inside it; and a frame Python began
+// writing is finished before it. Frames are counted from their headers:
+// gorilla writes a frame in one Write or in several (header and payload).
+type turnConn struct {
+	net.Conn
+	q      *pybridge.WS
+	frames bool       // track frames (set before any concurrent use)
+	mu     sync.Mutex // one Go frame at a time; held across the Writes of one frame
+	left   int64      // bytes of the current frame still to come; 0 between frames
+	hdr    [14]byte   // the start of a header that came in pieces
+	hn     int
+}
+
+func (c *turnConn) Write(p []byte) (int, error) {
+	if !c.frames {
+		return c.Conn.Write(p)
+	}
+	written := 0
+	for len(p) > 0 {
+		if c.left == 0 && c.hn == 0 { // a frame begins: take the turn
+			c.mu.Lock()
+			if err := c.writePartial(); err != nil {
+				c.abort()
+				return written, err
+			}
+		}
+		if c.left == 0 { // in the header: how long is the frame?
+			k := copy(c.hdr[c.hn:], p)
+			total, ok := frameLen(c.hdr[:c.hn+k])
+			if !ok {
+				if n, err := c.Conn.Write(p); err != nil {
+					c.abort()
+					return written + n, err
+				}
+				c.hn += len(p)
+				return written + len(p), nil
+			}
+			c.left = total - int64(c.hn)
+			c.hn = 0
+		}
+		chunk := p
+		if int64(len(chunk)) > c.left {
+			chunk = chunk[:c.left]
+		}
+		n, err := c.Conn.Write(chunk)
+		written += n
+		if err != nil {
+			c.abort()
+			return written, err
+		}
+		p = p[n:]
+		c.left -= int64(n)
+		if c.left == 0 {
+			c.q.EndWrite()
+			c.mu.Unlock()
+		}
+	}
+	return written, nil
+}
+
+// writePartial writes the frame Python began, if any, with the turn held.
+func (c *turnConn) writePartial() error {
+	b, m := c.q.BeginWrite()
+	if m == nil {
+		return nil
+	}
+	defer pybridge.FreeFrames(m)
+	_, err := c.Conn.Write(b)
+	return err
+}
+
+// flushPartial writes the frame Python began (the writer goroutine, woken
+// for it, when no frame of its own follows).
+func (c *turnConn) flushPartial() error {
+	c.mu.Lock()
+	err := c.writePartial()
+	if err != nil {
+		c.abort()
+		return err
+	}
+	c.q.EndWrite()
+	c.mu.Unlock()
+	return nil
+}
+
+// abort gives the turn back after a failed write: the stream is cut, so
+// Python's direct writes stop.
+func (c *turnConn) abort() {
+	c.left, c.hn = 0, 0
+	c.q.Attach(-1, 0)
+	c.q.EndWrite()
+	c.mu.Unlock()
+}
+
+// frameLen is the length of the frame whose header begins h (RFC 6455
+// §5.2), when h holds all of the header.
+func frameLen(h []byte) (int64, bool) {
+	if len(h) < 2 {
+		return 0, false
+	}
+	n := 2
+	if h[1]&0x80 != 0 {
+		n += 4 // a mask (client frames; gorilla's server never sets one)
+	}
+	var payload int64
+	switch l := h[1] & 0x7f; l {
+	case 126:
+		if len(h) < n+2 {
+			return 0, false
+		}
+		payload = int64(h[2])<<8 | int64(h[3])
+		n += 2
+	case 127:
+		if len(h) < n+8 {
+			return 0, false
+		}
+		for i := 0; i < 8; i++ {
+			payload = payload<<8 | int64(h[2+i])
+		}
+		n += 8
+	default:
+		payload = int64(l)
+	}
+	return int64(n) + payload, true
+}

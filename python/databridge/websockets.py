@@ -80,6 +80,9 @@ class WebSocketState(enum.Enum):
     DISCONNECTED = 2
 
 
+_CONNECTING, _CONNECTED, _CLOSED = WebSocketState.CONNECTING, WebSocketState.CONNECTED, WebSocketState.DISCONNECTED
+
+
 class QueryParams(Mapping[str, str]):
     """The query string's parameters: ``params["q"]`` is the last value of
     ``q``, :meth:`getlist` all of them in order."""
@@ -168,42 +171,65 @@ class WebSocket:
 
     # -- receiving --------------------------------------------------------
 
-    async def _receive(self) -> tuple[Any, ...]:
-        if self.client_state is WebSocketState.DISCONNECTED:
+    def _next(self) -> Any:
+        """The next message tuple, or a future resolved with it. A plain
+        call, not a coroutine: each receive awaits at most once (one
+        suspension per message is what the session costs Python)."""
+        if self.client_state is _CLOSED:
             raise RuntimeError('Cannot call "receive" once a disconnect message has been received.')
-        if self.application_state is WebSocketState.CONNECTING:
+        if self.application_state is _CONNECTING:
             raise RuntimeError('WebSocket is not connected. Need to call "accept" first.')
         # One call into the engine: the message when one is waiting, else the
         # future is kept and resolved with the next one.
         future = self._loop.create_future()
         message = _core.ws_receive(self._q, future)
-        if message is None:
-            message = await future
+        return future if message is None else message
+
+    def _disconnected(self, message: tuple[Any, ...]) -> WebSocketDisconnect:
+        self.client_state = _CLOSED
+        return WebSocketDisconnect(message[1], message[2])
+
+    async def _receive(self) -> tuple[Any, ...]:
+        message = self._next()
+        if message.__class__ is not tuple:
+            message = await message
         if message[0] == _DISCONNECT:
-            self.client_state = WebSocketState.DISCONNECTED
-            raise WebSocketDisconnect(message[1], message[2])
-        return message
+            raise self._disconnected(message)
+        return message  # type: ignore[no-any-return]
 
     async def receive(self) -> dict[str, Any]:
         """The next message as an ASGI event: ``websocket.receive`` with
         ``text`` or ``bytes``, or ``websocket.disconnect`` with ``code``."""
-        try:
-            kind, data = await self._receive()
-        except WebSocketDisconnect as exc:
-            return {"type": "websocket.disconnect", "code": exc.code, "reason": exc.reason}
-        return {"type": "websocket.receive", ("text" if kind == _TEXT else "bytes"): data}
+        message = self._next()
+        if message.__class__ is not tuple:
+            message = await message
+        kind = message[0]
+        if kind == _TEXT:
+            return {"type": "websocket.receive", "text": message[1]}
+        if kind == _BYTES:
+            return {"type": "websocket.receive", "bytes": message[1]}
+        exc = self._disconnected(message)
+        return {"type": "websocket.disconnect", "code": exc.code, "reason": exc.reason}
 
     async def receive_text(self) -> str:
-        kind, data = await self._receive()
-        if kind != _TEXT:
+        message = self._next()
+        if message.__class__ is not tuple:
+            message = await message
+        if message[0] != _TEXT:
+            if message[0] == _DISCONNECT:
+                raise self._disconnected(message)
             raise TypeError("expected a text message, got a binary one")
-        return data  # type: ignore[no-any-return]
+        return message[1]  # type: ignore[no-any-return]
 
     async def receive_bytes(self) -> bytes:
-        kind, data = await self._receive()
-        if kind != _BYTES:
+        message = self._next()
+        if message.__class__ is not tuple:
+            message = await message
+        if message[0] != _BYTES:
+            if message[0] == _DISCONNECT:
+                raise self._disconnected(message)
             raise TypeError("expected a binary message, got a text one")
-        return data  # type: ignore[no-any-return]
+        return message[1]  # type: ignore[no-any-return]
 
     async def receive_json(self, mode: str = "text") -> Any:
         if mode not in ("text", "binary"):
@@ -236,8 +262,8 @@ class WebSocket:
     # -- sending ----------------------------------------------------------
 
     async def _send(self, kind: int, data: str | bytes) -> None:
-        if self.application_state is not WebSocketState.CONNECTED:
-            if self.application_state is WebSocketState.CONNECTING:
+        if self.application_state is not _CONNECTED:
+            if self.application_state is _CONNECTING:
                 raise RuntimeError('WebSocket is not connected. Need to call "accept" first.')
             raise RuntimeError('Cannot call "send" once a close message has been sent.')
         rc = _core.ws_send(self._q, kind, data, None)
@@ -248,20 +274,24 @@ class WebSocket:
                 await future
                 rc = _core.ws_send(self._q, kind, data, None)
         if rc != _QUEUED:
-            self.client_state = WebSocketState.DISCONNECTED
+            self.client_state = _CLOSED
             raise WebSocketDisconnect(rc)
 
     async def send_text(self, data: str) -> None:
-        if not isinstance(data, str):
+        if data.__class__ is not str and not isinstance(data, str):
             raise TypeError(f"send_text expects a str, not {type(data).__name__}")
-        await self._send(_TEXT, data)
+        # Fast path: connected and sent (or queued) at once; else _send
+        # waits for room or raises (nothing was queued by this try).
+        if self.application_state is not _CONNECTED or _core.ws_send(self._q, _TEXT, data, None) != _QUEUED:
+            await self._send(_TEXT, data)
 
     async def send_bytes(self, data: bytes) -> None:
         if isinstance(data, (bytearray, memoryview)):
             data = bytes(data)
         if not isinstance(data, bytes):
             raise TypeError(f"send_bytes expects bytes, not {type(data).__name__}")
-        await self._send(_BYTES, data)
+        if self.application_state is not _CONNECTED or _core.ws_send(self._q, _BYTES, data, None) != _QUEUED:
+            await self._send(_BYTES, data)
 
     async def send_json(self, data: Any, mode: str = "text") -> None:
         if mode not in ("text", "binary"):
