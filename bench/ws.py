@@ -6,7 +6,9 @@ flight per connection), databridge against uvicorn + websockets and Granian.
 Each server is pinned to CPU 0 (taskset -c 0), the load generator
 (bench/wsload, Go, gorilla/websocket client, no compression) to CPU 1. Uvicorn runs its
 fastest WebSocket implementation here, websockets' Sans-I/O one
-(UVICORN_WS=websockets picks the legacy one: about 5k messages/s). One
+(UVICORN_WS=websockets picks the legacy one: about 5k messages/s). Both
+uvicorn and databridge run on uvloop (databridge's --loop auto takes it when
+installed; DATABRIDGE_LOOP=asyncio runs asyncio's own loop instead). One
 run each; prints a table and writes bench/results/ws.json. Needs uvicorn (with
 uvloop and httptools), websockets and granian in this interpreter (the pins:
 bench/requirements.txt)

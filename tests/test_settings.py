@@ -167,3 +167,44 @@ def test_fixed_response_rejects_a_duplicate_and_a_bad_status(echo_app: App) -> N
         echo_app.add_fixed_response("/hello", "x")
     with pytest.raises(ValueError, match="not a final status"):
         echo_app.add_fixed_response("/x", "x", status_code=101)
+
+
+def _loop_app() -> App:
+    app = App()
+
+    @app.get("/loop")
+    async def which(request):
+        import asyncio
+
+        await asyncio.sleep(0)  # a real await on the loop
+        return {"loop": type(asyncio.get_running_loop()).__module__.split(".")[0]}
+
+    return app
+
+
+def _uvloop_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("uvloop") is not None
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop", "auto"])
+def test_loop_setting_picks_the_event_loop(serve, loop: str) -> None:
+    # Server(loop=...) as uvicorn's --loop: auto is uvloop when installed.
+    if loop == "uvloop" and not _uvloop_installed():
+        with pytest.raises(ValueError, match="needs uvloop"):
+            Server(_loop_app(), loop=loop)
+        return
+    server = serve(_loop_app(), loop=loop)
+    got = requests.get(f"http://127.0.0.1:{server.port}/loop", timeout=5).json()["loop"]
+    want = "asyncio" if loop == "asyncio" or not _uvloop_installed() else "uvloop"
+    assert got == want
+
+
+def test_loop_setting_is_checked() -> None:
+    with pytest.raises(ValueError, match="loop must be one of auto, asyncio, uvloop"):
+        Server(App(), loop="trio")
+    with pytest.raises(SystemExit):
+        _parser().parse_args(["run", "app", "--loop", "trio"])
+    assert _parser().parse_args(["run", "app", "--loop", "asyncio"]).loop == "asyncio"
+    assert _parser().parse_args(["run", "app"]).loop == "auto"

@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from . import _core
+from ._settings import check_loop, uvloop_module
 
 __all__ = ["new_loop", "Attachment", "batch_scheduling", "inline", "DEFAULT_THREAD_POOL_SIZE"]
 
@@ -82,11 +83,16 @@ def _runs_in_pool(endpoint: Callable[..., Any]) -> bool:
     return True
 
 
-def new_loop() -> asyncio.AbstractEventLoop:
-    """A fresh event loop for the GIL thread. Handler tasks start eagerly
-    whatever the Python version (the engine runs their first step inside the
-    batch that started them: see pybridge/call.c); other tasks behave as in
-    any asyncio program."""
+def new_loop(loop: str = "asyncio") -> asyncio.AbstractEventLoop:
+    """A fresh event loop for the GIL thread, of the kind ``loop`` names
+    (:data:`LOOPS`). Handler tasks start eagerly on Python 3.12+, and on
+    3.11 with asyncio's loop (the engine runs their first step inside the
+    batch that started them: see pybridge/call.c); on 3.11 with uvloop the
+    first step runs in the same loop iteration, just after the batch. Other
+    tasks behave as in any asyncio program."""
+    uvloop = uvloop_module() if check_loop(loop) != "asyncio" else None
+    if uvloop is not None:
+        return uvloop.new_event_loop()  # type: ignore[no-any-return]
     return asyncio.new_event_loop()
 
 

@@ -6,8 +6,9 @@ line without loading the Go runtime."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["SETTINGS", "Setting"]
+__all__ = ["SETTINGS", "Setting", "LOOPS", "check_loop"]
 
 
 @dataclass(frozen=True)
@@ -40,3 +41,26 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 _SETTING_NAMES = frozenset(s.name for s in SETTINGS)
+
+#: The event loops a server can run its handlers on (``Server(loop=...)``,
+#: ``--loop``), named as uvicorn names them: ``auto`` is uvloop when it is
+#: installed, else asyncio's own.
+LOOPS = ("auto", "asyncio", "uvloop")
+
+
+def uvloop_module() -> Any:
+    """The uvloop module, or None when it is not installed."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop
+
+
+def check_loop(loop: str) -> str:
+    """``loop`` if it names one of :data:`LOOPS` that can run here."""
+    if loop not in LOOPS:
+        raise ValueError(f"databridge: loop must be one of {', '.join(LOOPS)}, not {loop!r}")
+    if loop == "uvloop" and uvloop_module() is None:
+        raise ValueError("databridge: loop='uvloop' needs uvloop installed (pip install uvloop)")
+    return loop

@@ -129,6 +129,14 @@ def _add_server_flags(run: argparse.ArgumentParser) -> None:
         help="threads that run sync (def) handlers, so one blocking delays no other request; "
         "0: every handler on the event loop thread (default: App(thread_pool_size=...), else 40)",
     )
+    limits.add_argument(
+        "--loop",
+        dest="loop",
+        type=_loop,
+        default="auto",
+        metavar="{auto,asyncio,uvloop}",
+        help="the event loop handlers run on; auto: uvloop when installed, else asyncio (default: %(default)s)",
+    )
     tls = run.add_argument_group("TLS and HTTP/2")
     tls.add_argument("--ssl-certfile", metavar="FILE", help="PEM certificate chain: serve HTTPS (TLS 1.2+)")
     tls.add_argument("--ssl-keyfile", metavar="FILE", help="PEM private key of --ssl-certfile")
@@ -155,6 +163,15 @@ def _positive(kind: type, zero_ok: bool) -> Callable[[str], float]:
         return value  # type: ignore[no-any-return]
 
     return parse
+
+
+def _loop(text: str) -> str:
+    from ._settings import check_loop
+
+    try:
+        return check_loop(text.strip().lower())
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("databridge: ")) from None
 
 
 def _port(text: str) -> int:
@@ -198,6 +215,7 @@ def _run(args: argparse.Namespace, production: dict[str, object] | None = None,
             ssl_ca_certs=args.ssl_ca_certs,
             http2=args.http2,
             thread_pool_size=args.thread_pool_size,
+            loop=args.loop,
             **options,
             **(production or {}),  # type: ignore[arg-type]
         )

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from . import _core
 from ._production import _PRODUCTION, production_options, startup_line
 from ._runtime import DEFAULT_THREAD_POOL_SIZE, Attachment, batch_scheduling, new_loop
-from ._settings import _SETTING_NAMES, SETTINGS, Setting
+from ._settings import _SETTING_NAMES, SETTINGS, Setting, check_loop
 from .background import wait_pending
 
 if TYPE_CHECKING:
@@ -57,6 +57,10 @@ class Server:
     SIGTERM. Async handlers and ``@databridge.inline`` sync ones run on the
     event loop thread. 0 runs every handler on the event loop thread.
 
+    ``loop`` is that thread's event loop, as uvicorn's ``--loop``:
+    ``"auto"`` (the default) runs uvloop when it is installed, else
+    asyncio's own; ``"asyncio"`` or ``"uvloop"`` pick one.
+
     Production keywords (docs/deploy.md; _production.py): ``fd`` (serve an
     inherited listening socket), ``access_log``, ``access_log_format``,
     ``limit_concurrency``, ``proxy_headers``, ``forwarded_allow_ips``,
@@ -76,6 +80,7 @@ class Server:
         ssl_ca_certs: str | None = None,
         http2: bool = True,
         thread_pool_size: int | None = None,
+        loop: str = "auto",
         **settings: float,
     ) -> None:
         production = {k: settings.pop(k) for k in list(settings) if k in _PRODUCTION}  # _production.py
@@ -103,6 +108,8 @@ class Server:
         if not 0 <= thread_pool_size <= 10_000:
             raise ValueError(f"databridge: thread_pool_size must be in 0..10000, not {thread_pool_size}")
         self.thread_pool_size = thread_pool_size
+        #: The event loop's kind: "auto", "asyncio" or "uvloop".
+        self.loop = check_loop(loop)
         if (ssl_certfile is None) != (ssl_keyfile is None):
             raise ValueError("databridge: TLS needs both ssl_certfile and ssl_keyfile")
         if ssl_ca_certs is not None and ssl_certfile is None:
@@ -191,7 +198,7 @@ class Server:
 
     def _serve_on_loop(self, ready: threading.Event | None, banner: bool) -> None:
         engine = self.app._engine
-        loop = new_loop()
+        loop = new_loop(self.loop)
         attachment: Attachment | None = None
         started = False
         try:
