@@ -183,7 +183,7 @@ func (w *h1Writer) sendFile(r io.Reader, src syscall.Conn, lr *io.LimitedReader)
 	cerr := fc.Control(func(fd uintptr) {
 		for err == nil && (len(head) > 0 || sent < limit) {
 			chunk := min(limit-sent, sendfileChunk)
-			c.nc.SetWriteDeadline(w.deadlineNow().Add(c.s.cfg.WriteTimeout))
+			c.armWrite(w.deadlineNow(), c.s.cfg.WriteTimeout)
 			var hn int
 			var n int64
 			hn, n, err = sendfile(rc, head, int(fd), chunk)
