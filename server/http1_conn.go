@@ -12,6 +12,7 @@ import (
 	"os"
 	"runtime/debug"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -56,6 +57,10 @@ type conn struct {
 	remote     string
 	local      string
 	nreq       int
+
+	rc    syscall.RawConn       // the plain socket's, for sendfile (made once)
+	sf    sendfileOp            // the sendfile call under way
+	sfRun func(fd uintptr) bool // c.sf.run, made once
 
 	readDL  time.Time // the read deadline armed (http1_deadline.go)
 	writeDL time.Time // the write deadline armed
