@@ -19,6 +19,7 @@ type file struct {
 	fd   int
 	f    *os.File // the file when opened by package os
 	name string
+	ent  *entry  // the cache entry whose descriptor this is (Close releases it)
 	sec  section // the body being sent (copyBody), kept here: no allocation
 }
 
@@ -113,6 +114,11 @@ func (s *section) Read(p []byte) (int, error) {
 func (f *file) Close() error {
 	if f.f != nil {
 		return f.f.Close()
+	}
+	if f.ent != nil {
+		f.ent.release()
+		f.ent = nil
+		return nil
 	}
 	return syscall.Close(f.fd)
 }

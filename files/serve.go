@@ -78,8 +78,25 @@ type content struct {
 	size     int64
 	modtime  time.Time
 	ctype    string
-	encoding string // "" (identity), "gzip" or "br": a precompressed sibling
-	vary     bool   // precompressed siblings exist: Vary: Accept-Encoding
+	encoding string       // "" (identity), "gzip" or "br": a precompressed sibling
+	vary     bool         // precompressed siblings exist: Vary: Accept-Encoding
+	hdr      *fileHeaders // the header values of size and modtime, made once (cached files); nil: made here
+}
+
+// fileHeaders are the header values that follow from a file's stat (size
+// and modification time), made once for a cached file.
+type fileHeaders struct {
+	etag    string // ETag(size, modtime, "")
+	lastMod string // Last-Modified
+	length  string // size, for Content-Length
+}
+
+func makeHeaders(fi info) fileHeaders {
+	return fileHeaders{
+		etag:    ETag(fi.size, fi.modtime, ""),
+		lastMod: fi.modtime.UTC().Format(http.TimeFormat),
+		length:  strconv.FormatInt(fi.size, 10),
+	}
 }
 
 // ETag is the strong entity tag of a file of size and modtime: equal
@@ -116,7 +133,11 @@ func serveContent(w server.ResponseWriter, r *server.Request, c *content, opts *
 	}
 	etag, ok := h.Lookup("etag")
 	if !ok {
-		etag = ETag(c.size, c.modtime, c.encoding)
+		if c.hdr != nil && c.encoding == "" {
+			etag = c.hdr.etag
+		} else {
+			etag = ETag(c.size, c.modtime, c.encoding)
+		}
 		h.Add("etag", etag)
 	}
 	modtime := c.modtime.Truncate(time.Second) // HTTP dates have seconds
@@ -124,6 +145,8 @@ func serveContent(w server.ResponseWriter, r *server.Request, c *content, opts *
 		if t, err := http.ParseTime(v); err == nil {
 			modtime = t
 		}
+	} else if c.hdr != nil {
+		h.Add("last-modified", c.hdr.lastMod)
 	} else {
 		h.Add("last-modified", c.modtime.UTC().Format(http.TimeFormat))
 	}
@@ -205,7 +228,12 @@ var copyPool = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b 
 func sendSection(w server.ResponseWriter, r *server.Request, status int, c *content, off, n int64) {
 	h := w.Header()
 	f := c.f
-	length := strconv.FormatInt(n, 10)
+	length := ""
+	if c.hdr != nil && c.encoding == "" && off == 0 && n == c.size {
+		length = c.hdr.length
+	} else {
+		length = strconv.FormatInt(n, 10)
+	}
 	if r.Method == http.MethodHead {
 		// The writer keeps a HEAD's Content-Length when no body is written.
 		h.Set("content-length", length)
