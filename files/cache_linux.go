@@ -40,9 +40,10 @@ import (
 //
 // An overflowed event queue (IN_Q_OVERFLOW) drops everything; any failure
 // to watch (no inotify, no /proc, the watch limit reached) leaves the file
-// uncached. Writes through a shared mmap are the one change inotify does
-// not report: a file rewritten that way in place keeps, while cached, the
-// size, ETag and Last-Modified it had (the bytes sent are the new ones).
+// uncached. What inotify does not report: writes through a shared mmap
+// (a file rewritten that way in place keeps, while cached, the size, ETag
+// and Last-Modified it had; the bytes sent are the new ones), and a file
+// system mounted over a directory of a cached path.
 
 // maxCached bounds the entries of one Dir's cache.
 const maxCached = 1024
