@@ -167,8 +167,14 @@ func (oc *openCache) lookup(rel string) (f *file, fi info, err error, ok bool) {
 		oc.pushFront(e)
 	}
 	e.refs.Add(1)
-	return &file{fd: e.fd, name: e.rel, ent: e}, e.info, nil, true
+	f = handles.Get().(*file)
+	f.fd, f.name, f.ent = e.fd, e.rel, e
+	return f, e.info, nil, true
 }
+
+// handles holds the *file of cache hits, which Close puts back: a hit
+// allocates nothing.
+var handles = sync.Pool{New: func() any { return new(file) }}
 
 // release ends a response's use of e.
 func (e *entry) release() {

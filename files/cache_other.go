@@ -2,6 +2,8 @@
 
 package files
 
+import "sync"
+
 // Without inotify there is no exact way to know a cached file unchanged:
 // every request opens its file.
 
@@ -19,3 +21,5 @@ func (*openCache) lookup(string) (*file, info, error, bool) { return nil, info{}
 func (*openCache) close() {}
 
 func (*entry) release() {}
+
+var handles sync.Pool

@@ -115,10 +115,16 @@ func (f *file) Close() error {
 	if f.f != nil {
 		return f.f.Close()
 	}
-	if f.ent != nil {
-		f.ent.release()
-		f.ent = nil
+	if e := f.ent; e != nil {
+		*f = file{fd: -1}
+		handles.Put(f) // no use of f after Close
+		e.release()
 		return nil
 	}
-	return syscall.Close(f.fd)
+	if f.fd < 0 {
+		return os.ErrClosed
+	}
+	fd := f.fd
+	f.fd = -1
+	return syscall.Close(fd)
 }
