@@ -121,7 +121,11 @@ type watch struct {
 }
 
 // newOpenCache returns the cache of the directory open as dirfd, or nil
-// when the files there cannot be cached exactly.
+// when the files there cannot be cached exactly. Its inotify instance is
+// made at the first lookup: fs.inotify.max_user_instances (128 by
+// default) counts them per user, so a Dir that serves nothing (a docs
+// page never visited) takes none; when none is left, the Dir serves
+// uncached.
 func newOpenCache(dirfd int) *openCache {
 	var sfs syscall.Statfs_t
 	if syscall.Fstatfs(dirfd, &sfs) != nil || !localFS[int64(sfs.Type)] {
@@ -130,21 +134,33 @@ func newOpenCache(dirfd int) *openCache {
 	if fdBudget() < 16 {
 		return nil
 	}
-	max := int(min(maxCached, fdBudget()))
+	oc := &openCache{ifd: -1, dirfd: dirfd, proc: "/proc/self/fd/" + strconv.Itoa(dirfd),
+		entries: map[string]*entry{}, watches: map[int32]*watch{}, dirs: map[string]*watch{},
+		max: int(min(maxCached, fdBudget()))}
+	oc.head.prev, oc.head.next = &oc.head, &oc.head
+	return oc
+}
+
+// start makes the inotify instance and the root's watch, once; false:
+// the cache is off.
+func (oc *openCache) start() bool {
+	if oc.ifd >= 0 || oc.disabled {
+		return !oc.disabled
+	}
 	ifd, err := syscall.InotifyInit1(syscall.IN_NONBLOCK | syscall.IN_CLOEXEC)
 	if err != nil {
-		return nil
+		oc.disabled = true
+		return false
 	}
-	oc := &openCache{ifd: ifd, dirfd: dirfd, proc: "/proc/self/fd/" + strconv.Itoa(dirfd),
-		entries: map[string]*entry{}, watches: map[int32]*watch{}, dirs: map[string]*watch{}, max: max}
-	oc.head.prev, oc.head.next = &oc.head, &oc.head
+	oc.ifd = ifd
 	root := oc.watchDir("")
 	if root == nil {
 		syscall.Close(ifd)
-		return nil
+		oc.ifd, oc.disabled = -1, true
+		return false
 	}
 	root.users++ // pinned
-	return oc
+	return true
 }
 
 // lookup returns an open handle of rel from the cache, filling it on a
@@ -154,7 +170,7 @@ func newOpenCache(dirfd int) *openCache {
 func (oc *openCache) lookup(rel string) (f *file, fi info, err error, ok bool) {
 	oc.mu.Lock()
 	defer oc.mu.Unlock()
-	if oc.disabled || !oc.sync() {
+	if !oc.start() || !oc.sync() {
 		return nil, info{}, nil, false
 	}
 	e := oc.entries[rel]
@@ -442,7 +458,10 @@ func (oc *openCache) close() {
 	defer oc.mu.Unlock()
 	oc.flush()
 	oc.disabled = true
-	syscall.Close(oc.ifd)
+	if oc.ifd >= 0 {
+		syscall.Close(oc.ifd)
+		oc.ifd = -1
+	}
 }
 
 func (oc *openCache) pushFront(e *entry) {

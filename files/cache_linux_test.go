@@ -46,7 +46,7 @@ func cacheDir(t *testing.T, dir string) (*Dir, []cacheClient) {
 	d, err := NewDir(dir, "/static", DirOptions{})
 	must(t, err)
 	t.Cleanup(func() { d.Close() })
-	if d.cache == nil {
+	if !d.cacheOn() {
 		t.Skip("no cache of open files here (no inotify, or not a local file system)")
 	}
 	base, _ := h1Files(t, d.Serve)
@@ -55,6 +55,16 @@ func cacheDir(t *testing.T, dir string) (*Dir, []cacheClient) {
 
 // body is a file's content: n bytes of a letter, so a change shows.
 func body(letter byte, n int) string { return strings.Repeat(string(letter), n) }
+
+// cacheOn starts d's cache and reports whether it works here.
+func (d *Dir) cacheOn() bool {
+	if d.cache == nil {
+		return false
+	}
+	d.cache.mu.Lock()
+	defer d.cache.mu.Unlock()
+	return d.cache.start()
+}
 
 func (d *Dir) cached(rel string) bool {
 	d.cache.mu.Lock()
@@ -281,7 +291,7 @@ func TestOpenCacheBounds(t *testing.T) {
 	dir := t.TempDir()
 	d, err := NewDir(dir, "/", DirOptions{})
 	must(t, err)
-	if d.cache == nil {
+	if !d.cacheOn() {
 		d.Close()
 		t.Skip("no cache of open files here")
 	}
@@ -307,6 +317,31 @@ func TestOpenCacheBounds(t *testing.T) {
 	d.Close()
 	if got := openFDs(t); got != before {
 		t.Errorf("%d descriptors open after Close, %d before NewDir", got, before)
+	}
+}
+
+// TestOpenCacheLazy: a Dir takes its inotify instance at its first
+// request, not when made, and gives it back at Close.
+func TestOpenCacheLazy(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "f.txt"), []byte("x"))
+	before := openFDs(t)
+	d, err := NewDir(dir, "/", DirOptions{})
+	must(t, err)
+	if d.cache == nil {
+		d.Close()
+		t.Skip("no cache of open files here")
+	}
+	if d.cache.ifd >= 0 {
+		t.Errorf("an inotify instance (%d) before any request", d.cache.ifd)
+	}
+	record(d.Serve, request("GET", "/f.txt"))
+	if d.cache.ifd < 0 && !d.cache.disabled {
+		t.Error("no inotify instance after a request")
+	}
+	d.Close()
+	if got := openFDs(t); got != before {
+		t.Errorf("%d descriptors after Close, %d before", got, before)
 	}
 }
 
