@@ -5,6 +5,7 @@ package files
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"io/fs"
 	"slices"
 	"strconv"
@@ -106,9 +107,29 @@ type entry struct {
 	info       info
 	hdr        fileHeaders
 	ctype      string
+	absent     uint8    // siblings known missing: absentBr, absentGz
 	fw         *watch   // the file's own watch
 	dws        []*watch // the directories of its path, the root first
 	prev, next *entry
+}
+
+// The precompressed siblings an entry knows missing ("name.br",
+// "name.gz"): a request that accepts a coding then looks for no file.
+// A sibling made (created, renamed or linked there) is an event in the
+// entry's directory, which drops the entry.
+const (
+	absentBr = 1 << iota
+	absentGz
+)
+
+func absentBit(ext string) uint8 {
+	switch ext {
+	case ".br":
+		return absentBr
+	case ".gz":
+		return absentGz
+	}
+	return 0
 }
 
 // watch is one inotify watch and the entries that depend on it.
@@ -192,6 +213,38 @@ func (oc *openCache) lookup(rel string) (f *file, fi info, err error, ok bool) {
 // allocates nothing.
 var handles = sync.Pool{New: func() any { return new(file) }}
 
+// sibling is lookup for the precompressed sibling rel+ext of main, an
+// entry this request looked up: the events were read then. A sibling
+// found missing is remembered on main.
+func (oc *openCache) sibling(main *entry, rel, ext string) (f *file, fi info, err error, ok bool) {
+	bit := absentBit(ext)
+	oc.mu.Lock()
+	defer oc.mu.Unlock()
+	if oc.disabled || oc.entries[rel] != main {
+		return nil, info{}, nil, false
+	}
+	if main.absent&bit != 0 {
+		return nil, info{}, errAbsent, true
+	}
+	name := rel + ext
+	e := oc.entries[name]
+	if e == nil {
+		if e, err = oc.fill(name); e == nil {
+			if errors.Is(err, syscall.ENOENT) && oc.entries[rel] == main {
+				main.absent |= bit
+			}
+			return nil, info{}, err, err != nil
+		}
+	}
+	e.refs.Add(1)
+	f = handles.Get().(*file)
+	f.fd, f.name, f.ent = e.fd, e.rel, e
+	return f, e.info, nil, true
+}
+
+// errAbsent is a sibling known missing.
+var errAbsent = &fs.PathError{Op: "open", Path: "precompressed sibling", Err: fs.ErrNotExist}
+
 // release ends a response's use of e.
 func (e *entry) release() {
 	if e.refs.Add(-1) == 0 {
@@ -252,7 +305,13 @@ func (oc *openCache) events(b []byte) {
 				oc.drop(e)
 			}
 		case len(name) > 0: // a name in the directory
-			oc.dropUnder(join(w.dir, string(name)))
+			rel := join(w.dir, string(name))
+			oc.dropUnder(rel)
+			if base, ext := rel[:max(len(rel)-3, 0)], rel[max(len(rel)-3, 0):]; absentBit(ext) != 0 {
+				if e := oc.entries[base]; e != nil {
+					oc.drop(e) // it may know this sibling missing
+				}
+			}
 		default: // the directory itself
 			if w.dir == "" {
 				oc.flush()

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/databridge/databridge/server"
 )
 
 // The cache of open files must never serve a file as it was: every test
@@ -393,5 +395,53 @@ func TestOpenCacheNotUsed(t *testing.T) {
 	}
 	if d.cached("link/f.txt") || d.cached("f.link") {
 		t.Error("a path through a link cached")
+	}
+}
+
+// TestOpenCacheSiblings: a request that accepts a coding looks for the
+// precompressed siblings once; one made later, however (written, renamed
+// or linked there), is sent at once.
+func TestOpenCacheSiblings(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "static")
+	writeFile(t, filepath.Join(dir, "app.js"), []byte("plain"))
+	d, _ := cacheDir(t, dir)
+	ask := func(ae string) *server.Recorder {
+		return record(d.Serve, request("GET", "/static/app.js", "Accept-Encoding", ae))
+	}
+	if rec := ask("gzip, br"); rec.Status != 200 || string(rec.Body) != "plain" || rec.Fields.Get("content-encoding") != "" {
+		t.Fatalf("no siblings: %d %q %v", rec.Status, rec.Body, rec.Fields.Fields())
+	}
+	d.cache.mu.Lock()
+	absent := d.cache.entries["app.js"].absent
+	d.cache.mu.Unlock()
+	if absent != absentBr|absentGz {
+		t.Errorf("absent %b, want both siblings known missing", absent)
+	}
+	// Written in place.
+	writeFile(t, filepath.Join(dir, "app.js.br"), []byte("BR"))
+	if rec := ask("gzip, br"); string(rec.Body) != "BR" || rec.Fields.Get("content-encoding") != "br" || rec.Fields.Get("vary") != "Accept-Encoding" {
+		t.Fatalf("after app.js.br was made: %q %v", rec.Body, rec.Fields.Fields())
+	}
+	if rec := ask("identity"); string(rec.Body) != "plain" || rec.Fields.Get("vary") != "Accept-Encoding" {
+		t.Fatalf("identity: %q %v", rec.Body, rec.Fields.Fields())
+	}
+	// Renamed into place.
+	tmp := filepath.Join(dir, ".tmp")
+	writeFile(t, tmp, []byte("GZ"))
+	ask("gzip")
+	must(t, os.Rename(tmp, filepath.Join(dir, "app.js.gz")))
+	if rec := ask("gzip"); string(rec.Body) != "GZ" || rec.Fields.Get("content-encoding") != "gzip" {
+		t.Fatalf("after app.js.gz was renamed there: %q %v", rec.Body, rec.Fields.Fields())
+	}
+	// Removed, then linked into place from elsewhere.
+	must(t, os.Remove(filepath.Join(dir, "app.js.gz")))
+	if rec := ask("gzip"); string(rec.Body) != "plain" {
+		t.Fatalf("after app.js.gz was removed: %q", rec.Body)
+	}
+	other := filepath.Join(t.TempDir(), "x.gz")
+	writeFile(t, other, []byte("LINKED"))
+	must(t, os.Link(other, filepath.Join(dir, "app.js.gz")))
+	if rec := ask("gzip"); string(rec.Body) != "LINKED" {
+		t.Fatalf("after app.js.gz was linked there: %q", rec.Body)
 	}
 }

@@ -18,6 +18,10 @@ func newOpenCache(int) *openCache { return nil }
 
 func (*openCache) lookup(string) (*file, info, error, bool) { return nil, info{}, nil, false }
 
+func (*openCache) sibling(*entry, string, string) (*file, info, error, bool) {
+	return nil, info{}, nil, false
+}
+
 func (*openCache) close() {}
 
 func (*entry) release() {}

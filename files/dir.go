@@ -260,6 +260,18 @@ func (d *Dir) open(rel string) (*file, info, error) {
 	return fromOS(f)
 }
 
+// openSibling opens rel+ext, the precompressed sibling of main (the file
+// rel): through the cache, which may know it missing, when main came from
+// it.
+func (d *Dir) openSibling(main *file, rel, ext string) (*file, info, error) {
+	if main.ent != nil && d.cache != nil {
+		if f, fi, err, ok := d.cache.sibling(main.ent, rel, ext); ok {
+			return f, fi, err
+		}
+	}
+	return d.open(rel + ext)
+}
+
 // openResolved is the way for what os.Root refuses (absolute symlinks):
 // the path with every link resolved, if it is still inside.
 func (d *Dir) openResolved(rel string) (*file, info, error) {
@@ -306,7 +318,7 @@ func (d *Dir) serveFile(w server.ResponseWriter, r *server.Request, rel string, 
 		c.ctype = TypeByName(rel)
 	}
 	if ae, ok := r.Header.Lookup("accept-encoding"); ok && status == 0 {
-		if sib, sfi, enc, found := d.sibling(rel, ae, r); sib != nil {
+		if sib, sfi, enc, found := d.sibling(f, rel, ae, r); sib != nil {
 			defer sib.Close()
 			c.f, c.size, c.modtime, c.encoding, c.hdr = sib, sfi.size, sfi.modtime, enc, nil
 			c.vary = true
@@ -320,7 +332,7 @@ func (d *Dir) serveFile(w server.ResponseWriter, r *server.Request, rel string, 
 // sibling opens the precompressed file to send for rel, if any: the
 // accepted coding with the higher q (br before gzip on a tie). found
 // reports whether any sibling exists, accepted or not (for Vary).
-func (d *Dir) sibling(rel, ae string, r *server.Request) (f *file, fi info, enc string, found bool) {
+func (d *Dir) sibling(main *file, rel, ae string, r *server.Request) (f *file, fi info, enc string, found bool) {
 	if len(r.Header.Values("accept-encoding")) > 1 {
 		ae = strings.Join(r.Header.Values("accept-encoding"), ",")
 	}
@@ -334,7 +346,7 @@ func (d *Dir) sibling(rel, ae string, r *server.Request) (f *file, fi info, enc 
 		cands[0], cands[1] = cands[1], cands[0]
 	}
 	for _, c := range cands {
-		sf, sfi, err := d.open(rel + c.ext)
+		sf, sfi, err := d.openSibling(main, rel, c.ext)
 		if err != nil {
 			continue
 		}
