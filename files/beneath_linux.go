@@ -17,7 +17,9 @@ type openHow struct {
 }
 
 const (
+	resolveNoXdev       = 0x01
 	resolveNoMagiclinks = 0x02
+	resolveNoSymlinks   = 0x04
 	resolveBeneath      = 0x08
 )
 
@@ -33,13 +35,19 @@ func openDirFD(path string) (int, error) {
 // opening a FIFO does not wait for a writer (reads of regular files are
 // not affected). ENOSYS: no openat2 here (an old kernel, a seccomp filter).
 func openBeneath(dirfd int, name string) (int, error) {
+	return openat2(dirfd, name, resolveBeneath|resolveNoMagiclinks)
+}
+
+// openat2 opens name below dirfd for reading with the RESOLVE_ flags
+// resolve.
+func openat2(dirfd int, name string, resolve uint64) (int, error) {
 	p, err := syscall.BytePtrFromString(name)
 	if err != nil {
 		return -1, err
 	}
 	how := openHow{
 		flags:   syscall.O_RDONLY | syscall.O_CLOEXEC | syscall.O_NONBLOCK | syscall.O_NOCTTY,
-		resolve: resolveBeneath | resolveNoMagiclinks,
+		resolve: resolve,
 	}
 	for {
 		fd, _, e := syscall.Syscall6(sysOpenat2, uintptr(dirfd), uintptr(unsafe.Pointer(p)),

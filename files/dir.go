@@ -26,6 +26,10 @@ type DirOptions struct {
 	FollowSymlinks bool
 	// CacheControl is sent with every file, when not empty.
 	CacheControl string
+	// NoOpenCache turns off the cache of open files (cache_linux.go),
+	// which is on where it can be exact (Linux, inotify, a local file
+	// system) unless FollowSymlinks is set.
+	NoOpenCache bool
 }
 
 // Dir serves the files under a directory at a URL prefix: a
@@ -48,6 +52,7 @@ type Dir struct {
 	root   *os.Root    // dir, opened
 	dirfd  int         // dir, opened for openat2; -1 without
 	noAt2  atomic.Bool // openat2 failed with ENOSYS: os.Root only
+	cache  *openCache  // the open files served lately (cache_linux.go); nil: none
 	prefix []string    // the mount's segments ("/static/v1": static, v1)
 	opts   DirOptions
 }
@@ -76,6 +81,9 @@ func NewDir(dir, prefix string, opts DirOptions) (*Dir, error) {
 	d := &Dir{dir: abs, root: root, dirfd: -1, opts: opts}
 	if fd, err := openDirFD(abs); err == nil {
 		d.dirfd = fd
+		if !opts.FollowSymlinks && !opts.NoOpenCache {
+			d.cache = newOpenCache(fd)
+		}
 	}
 	for _, seg := range strings.Split(strings.Trim(prefix, "/"), "/") {
 		if seg != "" {
@@ -87,6 +95,9 @@ func NewDir(dir, prefix string, opts DirOptions) (*Dir, error) {
 
 // Close releases the directory.
 func (d *Dir) Close() error {
+	if d.cache != nil {
+		d.cache.close() // it stays, disabled: a request may still be served
+	}
 	if d.dirfd >= 0 {
 		syscall.Close(d.dirfd)
 		d.dirfd = -1
@@ -214,6 +225,11 @@ func plainRel(rest string) (rel string, slash, ok bool) {
 // with openat2 beneath the directory (one system call), else through
 // os.Root; what both refuse (an absolute link) by openResolved.
 func (d *Dir) open(rel string) (*file, info, error) {
+	if d.cache != nil {
+		if f, fi, err, ok := d.cache.lookup(rel); ok {
+			return f, fi, err
+		}
+	}
 	if d.opts.FollowSymlinks {
 		f, err := os.Open(filepath.Join(d.dir, filepath.FromSlash(rel)))
 		if err != nil {
@@ -242,6 +258,18 @@ func (d *Dir) open(rel string) (*file, info, error) {
 		return nil, info{}, err
 	}
 	return fromOS(f)
+}
+
+// openSibling opens rel+ext, the precompressed sibling of main (the file
+// rel): through the cache, which may know it missing, when main came from
+// it.
+func (d *Dir) openSibling(main *file, rel, ext string) (*file, info, error) {
+	if main.ent != nil && d.cache != nil {
+		if f, fi, err, ok := d.cache.sibling(main.ent, rel, ext); ok {
+			return f, fi, err
+		}
+	}
+	return d.open(rel + ext)
 }
 
 // openResolved is the way for what os.Root refuses (absolute symlinks):
@@ -283,11 +311,16 @@ func (d *Dir) isFile(rel string) bool {
 
 // serveFile sends f (the file rel), or its precompressed sibling.
 func (d *Dir) serveFile(w server.ResponseWriter, r *server.Request, rel string, f *file, fi info, status int) {
-	c := content{f: f, size: fi.size, modtime: fi.modtime, ctype: TypeByName(rel)}
+	c := content{f: f, size: fi.size, modtime: fi.modtime}
+	if e := f.ent; e != nil {
+		c.ctype, c.hdr = e.ctype, &e.hdr
+	} else {
+		c.ctype = TypeByName(rel)
+	}
 	if ae, ok := r.Header.Lookup("accept-encoding"); ok && status == 0 {
-		if sib, sfi, enc, found := d.sibling(rel, ae, r); sib != nil {
+		if sib, sfi, enc, found := d.sibling(f, rel, ae, r); sib != nil {
 			defer sib.Close()
-			c.f, c.size, c.modtime, c.encoding = sib, sfi.size, sfi.modtime, enc
+			c.f, c.size, c.modtime, c.encoding, c.hdr = sib, sfi.size, sfi.modtime, enc, nil
 			c.vary = true
 		} else if found {
 			c.vary = true
@@ -299,7 +332,7 @@ func (d *Dir) serveFile(w server.ResponseWriter, r *server.Request, rel string, 
 // sibling opens the precompressed file to send for rel, if any: the
 // accepted coding with the higher q (br before gzip on a tie). found
 // reports whether any sibling exists, accepted or not (for Vary).
-func (d *Dir) sibling(rel, ae string, r *server.Request) (f *file, fi info, enc string, found bool) {
+func (d *Dir) sibling(main *file, rel, ae string, r *server.Request) (f *file, fi info, enc string, found bool) {
 	if len(r.Header.Values("accept-encoding")) > 1 {
 		ae = strings.Join(r.Header.Values("accept-encoding"), ",")
 	}
@@ -313,7 +346,7 @@ func (d *Dir) sibling(rel, ae string, r *server.Request) (f *file, fi info, enc 
 		cands[0], cands[1] = cands[1], cands[0]
 	}
 	for _, c := range cands {
-		sf, sfi, err := d.open(rel + c.ext)
+		sf, sfi, err := d.openSibling(main, rel, c.ext)
 		if err != nil {
 			continue
 		}

@@ -11,12 +11,16 @@ import (
 // file is an open file being served: a bare descriptor for the usual
 // case, which costs no *os.File (whose creation tries the netpoller:
 // several fcntl and an epoll_ctl per open), or an *os.File when package
-// os opened it.
+// os opened it. A bare descriptor is only ever read at explicit offsets
+// (pread, sendfile with an offset), never through its own offset, so that
+// one from the cache of open files (cache_linux.go) may serve several
+// responses at once.
 type file struct {
-	fd    int
-	f     *os.File // the file when opened by package os
-	name  string
-	moved bool // the descriptor's offset may not be 0
+	fd   int
+	f    *os.File // the file when opened by package os
+	name string
+	ent  *entry  // the cache entry whose descriptor this is (Close releases it)
+	sec  section // the body being sent (copyBody), kept here: no allocation
 }
 
 // info is what serving needs from a stat.
@@ -58,78 +62,69 @@ func (f *file) ReadAt(p []byte, off int64) (int, error) {
 	return n, nil
 }
 
-// seek moves f's offset to off (where its reader and sendfile start),
-// sparing the lseek for a fresh descriptor read from its start (ReadAt
-// does not move the offset).
-func (f *file) seek(off int64) error {
+// body prepares n bytes from off as a body to copy: an *io.LimitedReader
+// over the *os.File, moved to off (which the HTTP/1.1 writer sends by
+// sendfile), or, for a bare descriptor, a section of it
+// (server.FileRange, sent by sendfile at its offset). The error is the
+// seek's.
+func (f *file) body(off, n int64) (io.Reader, error) {
 	if f.f != nil {
-		_, err := f.f.Seek(off, io.SeekStart)
-		return err
+		if _, err := f.f.Seek(off, io.SeekStart); err != nil {
+			return nil, err
+		}
+		return &io.LimitedReader{R: f.f, N: n}, nil
 	}
-	if off == 0 && !f.moved {
-		return nil
-	}
-	f.moved = true
-	_, err := syscall.Seek(f.fd, off, io.SeekStart)
-	if err != nil {
-		return &fs.PathError{Op: "seek", Path: f.name, Err: err}
-	}
-	return nil
+	f.sec = section{f: f, off: off, n: n}
+	return &f.sec, nil
 }
 
-// reader reads f from its offset: the *os.File, or the bare descriptor
-// as an fdReader, which the HTTP/1.1 writer sends by sendfile as it would
-// an *os.File (both are syscall.Conn) without the netpoller registration
-// os.NewFile tries (an fcntl and a failing epoll_ctl per request).
-func (f *file) reader() io.Reader {
-	if f.f != nil {
-		return f.f
-	}
-	f.moved = true
-	return fdReader{f}
+// section is n bytes of a bare descriptor from off: a server.FileRange,
+// read with pread where it is not sent by sendfile.
+type section struct {
+	f      *file
+	off, n int64
 }
 
-// fdReader is a bare, blocking descriptor's reader and syscall.Conn.
-type fdReader struct{ f *file }
+func (s *section) FileRange() (fd int, off, n int64) { return s.f.fd, s.off, s.n }
 
-func (r fdReader) Read(p []byte) (int, error) {
+func (s *section) Skip(n int64) { s.off, s.n = s.off+n, s.n-n }
+
+func (s *section) Read(p []byte) (int, error) {
+	if s.n <= 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > s.n {
+		p = p[:s.n]
+	}
 	for {
-		n, err := syscall.Read(r.f.fd, p)
+		m, err := syscall.Pread(s.f.fd, p, s.off)
 		switch {
 		case err == syscall.EINTR:
 			continue
 		case err != nil:
-			return 0, &fs.PathError{Op: "read", Path: r.f.name, Err: err}
-		case n == 0 && len(p) > 0:
+			return 0, &fs.PathError{Op: "pread", Path: s.f.name, Err: err}
+		case m == 0 && len(p) > 0:
 			return 0, io.EOF
 		}
-		return n, nil
+		s.Skip(int64(m))
+		return m, nil
 	}
-}
-
-func (r fdReader) SyscallConn() (syscall.RawConn, error) { return rawFd(r.f.fd), nil }
-
-// rawFd is a blocking descriptor's RawConn: operations never wait for
-// readiness (a regular file is always ready).
-type rawFd int
-
-func (c rawFd) Control(f func(fd uintptr)) error { f(uintptr(c)); return nil }
-
-func (c rawFd) Read(f func(fd uintptr) bool) error {
-	for !f(uintptr(c)) {
-	}
-	return nil
-}
-
-func (c rawFd) Write(f func(fd uintptr) bool) error {
-	for !f(uintptr(c)) {
-	}
-	return nil
 }
 
 func (f *file) Close() error {
 	if f.f != nil {
 		return f.f.Close()
 	}
-	return syscall.Close(f.fd)
+	if e := f.ent; e != nil {
+		*f = file{fd: -1}
+		handles.Put(f) // no use of f after Close
+		e.release()
+		return nil
+	}
+	if f.fd < 0 {
+		return os.ErrClosed
+	}
+	fd := f.fd
+	f.fd = -1
+	return syscall.Close(fd)
 }

@@ -250,6 +250,37 @@ func TestServeUsesReadFrom(t *testing.T) {
 	}
 }
 
+// TestDirSectionsRead: a Dir's bodies are sections of the descriptor
+// (server.FileRange), read with pread by a writer that does not send
+// them by sendfile: a range, and several ranges after one another, byte
+// exact.
+func TestDirSectionsRead(t *testing.T) {
+	data := make([]byte, tinyFile+5000)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "f.bin"), data)
+	d, err := NewDir(dir, "/s", DirOptions{})
+	must(t, err)
+	defer d.Close()
+	w := &readFromRecorder{}
+	d.Serve(w, request("GET", "/s/f.bin", "Range", "bytes=3-"))
+	w.Finish()
+	if len(w.sources) != 1 || w.Status != 206 || !bytes.Equal(w.Body, data[3:]) {
+		t.Fatalf("range: sources %d status %d, %d bytes", len(w.sources), w.Status, len(w.Body))
+	}
+	if _, ok := w.sources[0].(server.FileRange); !ok {
+		t.Fatalf("source %T, want a server.FileRange", w.sources[0])
+	}
+	w = &readFromRecorder{}
+	d.Serve(w, request("GET", "/s/f.bin", "Range", "bytes=0-9,20000-"))
+	w.Finish()
+	if len(w.sources) != 2 || w.Status != 206 || !bytes.Contains(w.Body, data[:10]) || !bytes.Contains(w.Body, data[20000:]) {
+		t.Fatalf("ranges: sources %d status %d, %d bytes", len(w.sources), w.Status, len(w.Body))
+	}
+}
+
 func TestServeOptions(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "blob")
 	writeFile(t, path, content26)

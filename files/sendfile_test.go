@@ -38,6 +38,9 @@ func (w *spyWriter) ReadFrom(r io.Reader) (int64, error) {
 	if lr, ok := r.(*io.LimitedReader); ok {
 		s.left = lr.N
 	}
+	if fr, ok := r.(server.FileRange); ok {
+		_, _, s.left = fr.FileRange()
+	}
 	w.mu.Lock()
 	*w.sources = append(*w.sources, s)
 	w.mu.Unlock()
@@ -81,13 +84,20 @@ func h1Files(t *testing.T, h func(w server.ResponseWriter, r *server.Request)) (
 }
 
 // wantFileSources fails unless each source is an *io.LimitedReader over
-// an *os.File (what the writer sends by sendfile) of the given sizes.
+// an *os.File, or a server.FileRange (what the writer sends by sendfile),
+// of the given sizes, each sent whole.
 func wantFileSources(t *testing.T, what string, got []source, sizes ...int64) {
 	t.Helper()
 	if len(got) != len(sizes) {
 		t.Fatalf("%s: %d ReadFrom calls, want %d", what, len(got), len(sizes))
 	}
 	for i, s := range got {
+		if _, ok := s.r.(server.FileRange); ok {
+			if s.left != 0 {
+				t.Errorf("%s: source %d has %d of %d bytes left", what, i, s.left, sizes[i])
+			}
+			continue
+		}
 		lr, ok := s.r.(*io.LimitedReader)
 		if !ok {
 			t.Fatalf("%s: source %T, want *io.LimitedReader", what, s.r)
@@ -167,7 +177,8 @@ func TestServeUsesReadFromH1(t *testing.T) {
 	}
 	wantFileSources(t, "ranges", sources(), 100000, 1<<20-500000)
 
-	// A StaticFiles directory: the file's descriptor wrapped for sendfile.
+	// A StaticFiles directory: a section of the file's descriptor, sent
+	// by sendfile at its offset.
 	d, err := NewDir(dir, "/static", DirOptions{})
 	if err != nil {
 		t.Fatal(err)

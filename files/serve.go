@@ -78,8 +78,25 @@ type content struct {
 	size     int64
 	modtime  time.Time
 	ctype    string
-	encoding string // "" (identity), "gzip" or "br": a precompressed sibling
-	vary     bool   // precompressed siblings exist: Vary: Accept-Encoding
+	encoding string       // "" (identity), "gzip" or "br": a precompressed sibling
+	vary     bool         // precompressed siblings exist: Vary: Accept-Encoding
+	hdr      *fileHeaders // the header values of size and modtime, made once (cached files); nil: made here
+}
+
+// fileHeaders are the header values that follow from a file's stat (size
+// and modification time), made once for a cached file.
+type fileHeaders struct {
+	etag    string // ETag(size, modtime, "")
+	lastMod string // Last-Modified
+	length  string // size, for Content-Length
+}
+
+func makeHeaders(fi info) fileHeaders {
+	return fileHeaders{
+		etag:    ETag(fi.size, fi.modtime, ""),
+		lastMod: fi.modtime.UTC().Format(http.TimeFormat),
+		length:  strconv.FormatInt(fi.size, 10),
+	}
 }
 
 // ETag is the strong entity tag of a file of size and modtime: equal
@@ -116,7 +133,11 @@ func serveContent(w server.ResponseWriter, r *server.Request, c *content, opts *
 	}
 	etag, ok := h.Lookup("etag")
 	if !ok {
-		etag = ETag(c.size, c.modtime, c.encoding)
+		if c.hdr != nil && c.encoding == "" {
+			etag = c.hdr.etag
+		} else {
+			etag = ETag(c.size, c.modtime, c.encoding)
+		}
 		h.Add("etag", etag)
 	}
 	modtime := c.modtime.Truncate(time.Second) // HTTP dates have seconds
@@ -124,6 +145,8 @@ func serveContent(w server.ResponseWriter, r *server.Request, c *content, opts *
 		if t, err := http.ParseTime(v); err == nil {
 			modtime = t
 		}
+	} else if c.hdr != nil {
+		h.Add("last-modified", c.hdr.lastMod)
 	} else {
 		h.Add("last-modified", c.modtime.UTC().Format(http.TimeFormat))
 	}
@@ -143,13 +166,13 @@ func serveContent(w server.ResponseWriter, r *server.Request, c *content, opts *
 		h.Add("content-type", c.ctype)
 	}
 	if status != http.StatusOK {
-		sendSection(w, r, status, c.f, 0, c.size)
+		sendSection(w, r, status, c, 0, c.size)
 		return
 	}
 	h.Add("accept-ranges", "bytes")
 	spec, ok := r.Header.Lookup("range")
 	if !ok || r.Method != http.MethodGet || !ifRange(r, etag, modtime) {
-		sendSection(w, r, status, c.f, 0, c.size)
+		sendSection(w, r, status, c, 0, c.size)
 		return
 	}
 	ranges, err := parseRange(spec, c.size)
@@ -158,10 +181,10 @@ func serveContent(w server.ResponseWriter, r *server.Request, c *content, opts *
 		h.Set("content-range", "bytes */"+strconv.FormatInt(c.size, 10))
 		server.WriteError(w, http.StatusRequestedRangeNotSatisfiable, "Range Not Satisfiable")
 	case err != nil: // a Range we do not understand, or too many ranges: ignored
-		sendSection(w, r, status, c.f, 0, c.size)
+		sendSection(w, r, status, c, 0, c.size)
 	case len(ranges) == 1:
 		h.Set("content-range", contentRange(ranges[0], c.size))
-		sendSection(w, r, http.StatusPartialContent, c.f, ranges[0].start, ranges[0].length)
+		sendSection(w, r, http.StatusPartialContent, c, ranges[0].start, ranges[0].length)
 	default:
 		sendMultipart(w, r, c, ranges)
 	}
@@ -200,12 +223,20 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, smallFile); return &
 // copyPool holds io.CopyBuffer's buffers for writers without ReadFrom.
 var copyPool = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
 
-// sendSection sends n bytes of f from off as the whole body, with status.
-func sendSection(w server.ResponseWriter, r *server.Request, status int, f *file, off, n int64) {
+// sendSection sends n bytes of c's file from off as the whole body, with
+// status.
+func sendSection(w server.ResponseWriter, r *server.Request, status int, c *content, off, n int64) {
 	h := w.Header()
+	f := c.f
+	length := ""
+	if c.hdr != nil && c.encoding == "" && off == 0 && n == c.size {
+		length = c.hdr.length
+	} else {
+		length = strconv.FormatInt(n, 10)
+	}
 	if r.Method == http.MethodHead {
 		// The writer keeps a HEAD's Content-Length when no body is written.
-		h.Set("content-length", strconv.FormatInt(n, 10))
+		h.Set("content-length", length)
 		w.Send(status, nil)
 		return
 	}
@@ -226,17 +257,18 @@ func sendSection(w server.ResponseWriter, r *server.Request, status int, f *file
 		w.Send(status, buf)
 		return
 	}
-	h.Set("content-length", strconv.FormatInt(n, 10))
-	if err := f.seek(off); err != nil {
+	h.Set("content-length", length)
+	src, err := f.body(off, n)
+	if err != nil {
 		readFailed(w, f, err)
 		return
 	}
 	w.WriteHeader(status)
-	copyBody(w, f, n)
+	copyBody(w, src)
 }
 
-func copyBody(w server.ResponseWriter, f *file, n int64) {
-	src := &io.LimitedReader{R: f.reader(), N: n}
+// copyBody sends src (from file.body) as the body.
+func copyBody(w server.ResponseWriter, src io.Reader) {
 	if rf, ok := server.ReaderFromOf(w); ok {
 		rf.ReadFrom(src)
 		return
@@ -279,10 +311,11 @@ func sendMultipart(w server.ResponseWriter, r *server.Request, c *content, range
 		if _, err := io.WriteString(w, heads[i]); err != nil {
 			return
 		}
-		if err := c.f.seek(s.start); err != nil {
+		src, err := c.f.body(s.start, s.length)
+		if err != nil {
 			return
 		}
-		copyBody(w, c.f, s.length)
+		copyBody(w, src)
 	}
 	io.WriteString(w, tail)
 }

@@ -140,7 +140,7 @@ func TestMatchIndexed(t *testing.T) {
 			method := randomMethods[rng.IntN(len(randomMethods))]
 			path := randomRequestPath(rng)
 			st := newMatchState()
-			got := r.match(st, method, path)
+			got := r.match(st, method, path, nil)
 			want := r.matchLinear(method, path)
 			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("seed %d: %s %q = %+v, want %+v; routes:\n%s",
@@ -202,7 +202,7 @@ func TestMatchGitHubMuxCalls(t *testing.T) {
 	for i, gr := range routes {
 		path := githubTarget(gr.path)
 		st := newMatchState()
-		m := r.match(st, gr.method, path)
+		m := r.match(st, gr.method, path, nil)
 		if m.Status != 200 || m.Route.Name != gr.method+" "+gr.path {
 			t.Errorf("%s %s matched %d %+v", gr.method, path, m.Status, m.Route)
 		}
@@ -222,7 +222,7 @@ func TestMatchGitHubMuxCalls(t *testing.T) {
 		{"PATCH", "/user/keys/1", 405, 1},
 	} {
 		st := newMatchState()
-		if m := r.match(st, tt.method, tt.path); m.Status != tt.status || st.muxCalls > tt.max {
+		if m := r.match(st, tt.method, tt.path, nil); m.Status != tt.status || st.muxCalls > tt.max {
 			t.Errorf("%s %s: %d after %d mux matcher runs, want %d after at most %d",
 				tt.method, tt.path, m.Status, st.muxCalls, tt.status, tt.max)
 		}

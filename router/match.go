@@ -55,16 +55,23 @@ func newMatchState() *matchState {
 // The mux.RouteMatch and its Vars map come from a pool and the index walk
 // allocates nothing, so a found route costs the slice that gorilla/mux's
 // FindStringSubmatchIndex returns plus, if the route has parameters, the
-// Values slice. Values share memory with req.URL.Path. Only 404 and 405 pay
+// Values slice (which the router's own dispatch does not allocate: it
+// reuses the request's PathValues). Values share memory with req.URL.Path. Only 404 and 405 pay
 // more: a second pass over the candidates and, for 405, building Allow.
 func (r *Router) Match(method, path string) Match {
-	st := matchStates.Get().(*matchState)
-	defer release(st)
-	return r.match(st, method, path)
+	return r.matchInto(method, path, nil)
 }
 
-// match is Match with the state st.
-func (r *Router) match(st *matchState, method, path string) Match {
+// matchInto is Match with Values appended to values[:0] (the request's own
+// slice, reused from one request to the next on a connection).
+func (r *Router) matchInto(method, path string, values []string) Match {
+	st := matchStates.Get().(*matchState)
+	defer release(st)
+	return r.match(st, method, path, values)
+}
+
+// match is matchInto with the state st.
+func (r *Router) match(st *matchState, method, path string, values []string) Match {
 	st.req.Method, st.url.Path = method, path
 	cands := r.candidates(st)
 	for _, gi := range cands {
@@ -75,9 +82,12 @@ func (r *Router) match(st *matchState, method, path string) Match {
 		}
 		m := Match{Route: rt, Status: http.StatusOK}
 		if len(g.keys) > 0 {
-			m.Values = make([]string, len(g.keys))
-			for i, k := range g.keys {
-				m.Values[i] = st.rm.Vars[k]
+			if cap(values) < len(g.keys) {
+				values = make([]string, 0, len(g.keys))
+			}
+			m.Values = values[:0]
+			for _, k := range g.keys {
+				m.Values = append(m.Values, st.rm.Vars[k])
 			}
 		}
 		return m

@@ -131,7 +131,7 @@ func (r *Router) Serve(w server.ResponseWriter, req *server.Request) {
 }
 
 func (r *Router) dispatch(w server.ResponseWriter, req *server.Request) {
-	m := r.Match(req.Method, req.Path)
+	m := r.matchInto(req.Method, req.Path, req.PathValues)
 	switch m.Status {
 	case http.StatusOK:
 		req.PathValues = m.Values

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -318,6 +319,30 @@ func TestMatchAllocs(t *testing.T) {
 	}
 }
 
+// TestMatchIntoReusesValues: the router puts a route's values in the
+// request's PathValues when it has room (the fronts keep it from one
+// request to the next), allocating no Values.
+func TestMatchIntoReusesValues(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items under the race detector")
+	}
+	r := newTestRouter(t)
+	path := targetPath("/orgs/a/repos/1/b")
+	buf := make([]string, 0, 8)
+	m := r.matchInto("GET", path, buf)
+	if m.Status != 200 || len(m.Values) == 0 || &m.Values[0] != &buf[:1][0] {
+		t.Fatalf("values %q not in the given slice", m.Values)
+	}
+	if want := r.Match("GET", path).Values; !slices.Equal(m.Values, want) {
+		t.Errorf("values %q, want %q", m.Values, want)
+	}
+	withValues := testing.AllocsPerRun(100, func() { r.matchInto("GET", path, buf) })
+	without := testing.AllocsPerRun(100, func() { r.Match("GET", path) })
+	if withValues >= without {
+		t.Errorf("%v allocations with room for the values, %v without", withValues, without)
+	}
+}
+
 func BenchmarkMatch(b *testing.B) {
 	r := newTestRouter(b)
 	for _, bb := range []struct{ name, method, target string }{
@@ -371,7 +396,7 @@ func TestTailPatternMatchesLikeMux(t *testing.T) {
 	}
 	for _, path := range []string{"/static/", "/static/a", "/static/a/b.css", "/static/\n", "/static/\xff", "/static", "/stat", "/other/a"} {
 		st := newMatchState()
-		got := fast.match(st, "GET", path)
+		got := fast.match(st, "GET", path, nil)
 		if st.muxCalls != 0 {
 			t.Errorf("%q: %d mux calls", path, st.muxCalls)
 		}
@@ -384,7 +409,7 @@ func TestTailPatternMatchesLikeMux(t *testing.T) {
 		}
 		// mux agrees on the match (the same regexp, run by mux).
 		mst := newMatchState()
-		mux := slow.match(mst, "GET", path+"x")
+		mux := slow.match(mst, "GET", path+"x", nil)
 		if (mux.Status == 200) != want {
 			t.Errorf("%q: mux status %d, want match %v", path, mux.Status, want)
 		}

@@ -84,10 +84,10 @@ func (b *bodyReader) Read(p []byte) (int, error) {
 			}
 			b.sent100 = true
 		}
-		b.c.nc.SetReadDeadline(time.Now().Add(b.c.s.cfg.ReadBodyTimeout))
+		b.c.armRead(time.Now(), b.c.s.cfg.ReadBodyTimeout)
 		b.renewAt = bodyDeadlineStep
 	} else if b.read >= b.renewAt {
-		b.c.nc.SetReadDeadline(time.Now().Add(b.c.s.cfg.ReadBodyTimeout))
+		b.c.armRead(time.Now(), b.c.s.cfg.ReadBodyTimeout)
 		b.renewAt = b.read + bodyDeadlineStep
 	}
 	if len(p) == 0 {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"runtime/debug"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -56,6 +57,13 @@ type conn struct {
 	remote     string
 	local      string
 	nreq       int
+
+	rc    syscall.RawConn       // the plain socket's, for sendfile (made once)
+	sf    sendfileOp            // the sendfile call under way
+	sfRun func(fd uintptr) bool // c.sf.run, made once
+
+	readDL  time.Time // the read deadline armed (http1_deadline.go)
+	writeDL time.Time // the write deadline armed
 
 	watching  bool          // a streamed response's read-ahead runs (http1_watch.go)
 	watchGone atomic.Bool   // the read-ahead found the client gone
@@ -104,10 +112,10 @@ func (c *conn) serve(accepted time.Time) {
 		}
 		s.untrack(c)
 	}()
-	c.nc.SetReadDeadline(accepted.Add(s.cfg.ReadHeaderTimeout))
+	c.setReadDeadline(accepted.Add(s.cfg.ReadHeaderTimeout))
 	if s.cfg.TLS != nil {
 		tc := tls.Server(c.nc, s.cfg.TLS)
-		c.nc.SetWriteDeadline(accepted.Add(s.cfg.ReadHeaderTimeout))
+		c.setWriteDeadline(accepted.Add(s.cfg.ReadHeaderTimeout))
 		if err := tc.HandshakeContext(c.ctx); err != nil {
 			return
 		}
@@ -132,7 +140,7 @@ func (c *conn) serve(accepted time.Time) {
 // takes it.
 func (c *conn) handOver() {
 	c.hijacked = true
-	c.nc.SetDeadline(time.Time{})
+	c.clearDeadlines()
 }
 
 // serveOne reads and answers one request; it reports whether the
@@ -143,7 +151,7 @@ func (c *conn) serveOne() bool {
 	if c.nreq > 0 {
 		if c.br.Buffered() == 0 {
 			c.dropLargeBuffers()
-			c.nc.SetReadDeadline(time.Now().Add(cfg.IdleTimeout))
+			c.armRead(time.Now(), cfg.IdleTimeout)
 			if !s.setState(c, stateIdle) {
 				return false
 			}
@@ -151,7 +159,9 @@ func (c *conn) serveOne() bool {
 				return false
 			}
 		}
-		c.nc.SetReadDeadline(time.Now().Add(cfg.ReadHeaderTimeout))
+		if !c.headBuffered() {
+			c.setReadDeadline(time.Now().Add(cfg.ReadHeaderTimeout))
+		}
 	} else if c.br.Buffered() == 0 {
 		if _, err := c.br.Peek(1); err != nil {
 			return false
@@ -206,7 +216,7 @@ func (c *conn) serveOne() bool {
 		c.w.Send(http.StatusOK, nil)
 	} else {
 		if info.upgradeH2C && info.hasH2Set && info.upgrade && info.h2Settings && !c.isTLS && s.h2 != nil {
-			c.nc.SetReadDeadline(time.Time{})
+			c.setReadDeadline(time.Time{})
 			if s.h2.upgrade(c.nc, c.br, r) {
 				c.handOver()
 				return false
@@ -408,7 +418,7 @@ func (c *conn) lingerClose() {
 	if cw, ok := c.nc.(closeWriter); ok {
 		cw.CloseWrite()
 	}
-	c.nc.SetReadDeadline(time.Now().Add(lingerTime))
+	c.setReadDeadline(time.Now().Add(lingerTime))
 	io.CopyN(io.Discard, c.nc, maxDrain)
 }
 
@@ -442,7 +452,7 @@ func (c *conn) preface() bool {
 
 // write100 sends the interim 100 Continue.
 func (c *conn) write100() error {
-	c.nc.SetWriteDeadline(time.Now().Add(c.s.cfg.WriteTimeout))
+	c.armWrite(time.Now(), c.s.cfg.WriteTimeout)
 	_, err := io.WriteString(c.nc, "HTTP/1.1 100 Continue\r\n\r\n")
 	if err != nil {
 		c.closeAfter = true

@@ -37,6 +37,21 @@ var errShortBody = errors.New("databridge: body shorter than its Content-Length"
 // ReadFrom sent by sendfile(2).
 var testHookSendfile atomic.Pointer[func(n int64)]
 
+// FileRange is a body for ReadFrom that names a section of an open file
+// rather than being read: ReadFrom sends it by sendfile(2) at its offset,
+// so that the descriptor's own offset is neither used nor moved and one
+// descriptor may serve many responses at once (package files' cache of
+// open files). Where sendfile cannot send (TLS, HTTP/2, a writer without
+// ReadFrom), Read reads the section (pread).
+type FileRange interface {
+	io.Reader
+	// FileRange is the descriptor and the section still to send: n bytes
+	// from off.
+	FileRange() (fd int, off, n int64)
+	// Skip records that the next n bytes of the section were sent.
+	Skip(n int64)
+}
+
 // ReadFrom sends what r holds as the body; io.Copy calls it. When the
 // handler set Content-Length and nothing was sent yet, the response keeps
 // that length and is not chunked: an *os.File, alone or under an
@@ -58,6 +73,12 @@ func (w *h1Writer) ReadFrom(r io.Reader) (int64, error) {
 	}
 	if w.head {
 		return 0, nil
+	}
+	if fr, ok := r.(FileRange); ok {
+		if rc := w.socket(); rc != nil {
+			return w.sendRange(rc, fr)
+		}
+		return copyThrough(w, r)
 	}
 	if src, lr, ok := w.sendfileSource(r); ok {
 		return w.sendFile(r, src, lr)
@@ -133,6 +154,76 @@ func (w *h1Writer) short() error {
 	return w.err
 }
 
+// socket is the connection's RawConn when sendfile can send on it (plain
+// TCP or Unix), else nil; it is made once per connection.
+func (w *h1Writer) socket() syscall.RawConn {
+	c := w.c
+	if !canSendfile {
+		return nil
+	}
+	if c.rc != nil {
+		return c.rc
+	}
+	switch nc := c.nc.(type) {
+	case *net.TCPConn, *net.UnixConn:
+		rc, err := nc.(syscall.Conn).SyscallConn()
+		if err != nil {
+			return nil
+		}
+		c.rc = rc
+		return rc
+	}
+	return nil // TLS
+}
+
+// sendRange sends the pending head (or the buffered body) and then what
+// the body still takes of fr's section, by sendfile at the section's
+// offset; the write deadline is renewed for each sendfileChunk.
+func (w *h1Writer) sendRange(rc syscall.RawConn, fr FileRange) (int64, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	fd, off, n := fr.FileRange()
+	limit := min(w.left, n)
+	head := w.buf
+	if w.pending {
+		head = w.c.wbuf
+	}
+	c := w.c
+	var sent int64
+	var err error
+	for err == nil && (len(head) > 0 || sent < limit) {
+		chunk := min(limit-sent, sendfileChunk)
+		c.armWrite(w.deadlineNow(), c.s.cfg.WriteTimeout)
+		var hn int
+		var m int64
+		hn, m, err = c.sendfile(rc, head, fd, off+sent, chunk)
+		head, sent = head[hn:], sent+m
+		if err == nil && m < chunk {
+			break // the file ended
+		}
+	}
+	if err == errNoSendfile {
+		return w.copyAfter(head, fr)
+	}
+	fr.Skip(sent)
+	w.pending = false
+	w.buf = w.buf[:0]
+	w.left -= sent
+	if h := testHookSendfile.Load(); h != nil {
+		(*h)(sent)
+	}
+	if err != nil {
+		w.err = err
+		c.closeAfter = true
+		return sent, err
+	}
+	if w.left == 0 && n > sent && moreIn(fr) {
+		return sent, http.ErrContentLength
+	}
+	return sent, nil
+}
+
 // sendfileSource is the file behind r when sendfile can send it on this
 // connection: r itself, or the reader under an *io.LimitedReader (the
 // shapes net.TCPConn.ReadFrom takes). Any syscall.Conn is taken, as
@@ -171,8 +262,8 @@ func (w *h1Writer) sendFile(r io.Reader, src syscall.Conn, lr *io.LimitedReader)
 		head = w.c.wbuf
 	}
 	c := w.c
-	rc, err := c.nc.(syscall.Conn).SyscallConn()
-	if err != nil {
+	rc := w.socket()
+	if rc == nil {
 		return w.copyAfter(head, r)
 	}
 	fc, err := src.SyscallConn()
@@ -183,10 +274,10 @@ func (w *h1Writer) sendFile(r io.Reader, src syscall.Conn, lr *io.LimitedReader)
 	cerr := fc.Control(func(fd uintptr) {
 		for err == nil && (len(head) > 0 || sent < limit) {
 			chunk := min(limit-sent, sendfileChunk)
-			c.nc.SetWriteDeadline(w.deadlineNow().Add(c.s.cfg.WriteTimeout))
+			c.armWrite(w.deadlineNow(), c.s.cfg.WriteTimeout)
 			var hn int
 			var n int64
-			hn, n, err = sendfile(rc, head, int(fd), chunk)
+			hn, n, err = c.sendfile(rc, head, int(fd), -1, chunk)
 			head, sent = head[hn:], sent+n
 			if err == nil && n < chunk {
 				break // the file ended

@@ -332,3 +332,93 @@ func TestReaderFromOf(t *testing.T) {
 		t.Error("a Recorder")
 	}
 }
+
+// testRange is a FileRange over a bare descriptor, read with pread.
+type testRange struct {
+	fd     int
+	off, n int64
+}
+
+func (r *testRange) FileRange() (int, int64, int64) { return r.fd, r.off, r.n }
+func (r *testRange) Skip(n int64)                   { r.off, r.n = r.off+n, r.n-n }
+func (r *testRange) Read(p []byte) (int, error) {
+	if r.n <= 0 {
+		return 0, io.EOF
+	}
+	m, err := syscall.Pread(r.fd, p[:min(int64(len(p)), r.n)], r.off)
+	if m == 0 && err == nil {
+		return 0, io.EOF
+	}
+	r.Skip(int64(m))
+	return m, err
+}
+
+// TestH1SendfileFileRange: a FileRange goes by sendfile at its own offset
+// (the descriptor's offset stays where it was, so one descriptor may
+// serve responses at once), keeps the Content-Length, and ends as an
+// *os.File does when the length and the section disagree.
+func TestH1SendfileFileRange(t *testing.T) {
+	fs, data := newFileServer(t, 1<<20)
+	fd, err := syscall.Open(fs.path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Close(fd)
+	sent := sendfileBytes(t)
+	copied := make(chan copyResult, 4)
+	h := HandlerFunc(func(w ResponseWriter, r *Request) {
+		q, _ := url.ParseQuery(r.RawQuery)
+		num := func(k string) int64 { n, _ := strconv.ParseInt(q.Get(k), 10, 64); return n }
+		src := &testRange{fd: fd, off: num("o"), n: num("n")}
+		w.Header().Set("content-length", q.Get("len"))
+		n, err := io.Copy(w, src)
+		copied <- copyResult{n, err}
+	})
+	addr := serveH1(t, h, Config{})
+	c, err := dialH1(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	want := func(n int64, wantErr error) {
+		t.Helper()
+		got := <-copied
+		if got.n != n || !errors.Is(got.err, wantErr) {
+			t.Errorf("io.Copy returned %d, %v; want %d, %v", got.n, got.err, n, wantErr)
+		}
+	}
+
+	r := getOn(t, c, "GET", "/?o=0&n=1048576&len=1048576")
+	if r.Status != 200 || r.Chunked || !bytes.Equal(r.Body, data) {
+		t.Fatalf("whole: %d chunked=%v, %d bytes", r.Status, r.Chunked, len(r.Body))
+	}
+	want(1<<20, nil)
+	if got := sent.Load(); got != 1<<20 {
+		t.Errorf("sendfile sent %d bytes, want %d", got, 1<<20)
+	}
+	if off, _ := syscall.Seek(fd, 0, io.SeekCurrent); off != 0 {
+		t.Errorf("the descriptor's offset moved to %d", off)
+	}
+
+	r = getOn(t, c, "GET", "/?o=1000&n=300000&len=300000")
+	if r.Status != 200 || !bytes.Equal(r.Body, data[1000:301000]) {
+		t.Fatalf("section: %d, %d bytes", r.Status, len(r.Body))
+	}
+	want(300000, nil)
+
+	// More section than Content-Length: the length goes, the copy fails.
+	r = getOn(t, c, "GET", "/?o=0&n=5000&len=1000")
+	if r.Status != 200 || !bytes.Equal(r.Body, data[:1000]) {
+		t.Fatalf("long: %d, %d bytes", r.Status, len(r.Body))
+	}
+	want(1000, http.ErrContentLength)
+
+	// A section past the end of the file: what there is, then the close.
+	c.send(t, "GET /?o=1048000&n=1000&len=1000 HTTP/1.1\r\nHost: x\r\n\r\n")
+	c.SetReadDeadline(time.Now().Add(h1ReadBound))
+	if _, err := readH1Response(c.br, "GET"); err == nil {
+		t.Fatal("short: a whole response for a section past the file's end")
+	}
+	want(576, nil)
+	assertClosed(t, c)
+}

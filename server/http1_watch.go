@@ -24,7 +24,7 @@ func (c *conn) startWatch() {
 	if c.watchDone == nil {
 		c.watchDone = make(chan struct{}, 1)
 	}
-	c.nc.SetReadDeadline(time.Time{})
+	c.setReadDeadline(time.Time{})
 	go func() {
 		if _, err := c.br.Peek(1); err != nil && !isDeadlineErr(err) {
 			c.watchGone.Store(true)
@@ -42,8 +42,11 @@ func (c *conn) stopWatch() {
 		return
 	}
 	c.watching = false
-	c.nc.SetReadDeadline(time.Unix(1, 0)) // in the past: the Peek returns
+	c.setReadDeadline(time.Unix(1, 0)) // in the past: the Peek returns
 	<-c.watchDone
+	// No deadline in the past is left behind: the next head, when the
+	// reader already holds it, is read without setting one.
+	c.setReadDeadline(time.Now().Add(c.s.cfg.ReadHeaderTimeout))
 	if c.watchGone.Load() {
 		c.closeAfter = true
 	}

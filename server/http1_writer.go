@@ -424,7 +424,7 @@ func (w *h1Writer) write(b []byte) error {
 		return w.err
 	}
 	c := w.c
-	c.nc.SetWriteDeadline(w.deadlineNow().Add(c.s.cfg.WriteTimeout))
+	c.armWrite(w.deadlineNow(), c.s.cfg.WriteTimeout)
 	if _, err := c.nc.Write(b); err != nil {
 		w.err = err
 		c.closeAfter = true
@@ -448,7 +448,7 @@ func (w *h1Writer) writev(a, b []byte) error {
 		return w.err
 	}
 	c := w.c
-	c.nc.SetWriteDeadline(w.deadlineNow().Add(c.s.cfg.WriteTimeout))
+	c.armWrite(w.deadlineNow(), c.s.cfg.WriteTimeout)
 	w.bufsArr[0], w.bufsArr[1] = a, b
 	w.bufs = w.bufsArr[:2]
 	_, err := w.bufs.WriteTo(c.nc)
@@ -472,6 +472,6 @@ func (w *h1Writer) Hijack() (net.Conn, *bufio.Reader, error) {
 	w.hijacked = true
 	c := w.c
 	c.hijacked = true
-	c.nc.SetDeadline(time.Time{})
+	c.clearDeadlines()
 	return c.nc, c.br, nil
 }

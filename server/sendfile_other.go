@@ -8,6 +8,8 @@ import "syscall"
 // Content-Length).
 const canSendfile = false
 
-func sendfile(rc syscall.RawConn, head []byte, src int, n int64) (int, int64, error) {
+type sendfileOp struct{}
+
+func (c *conn) sendfile(rc syscall.RawConn, head []byte, src int, off, n int64) (int, int64, error) {
 	return 0, 0, errNoSendfile
 }

@@ -401,6 +401,58 @@ def test_static_precompressed_siblings(static_port: int, tree: Path, encoding: s
     assert requests.get(url, headers={"Accept-Encoding": encoding, "If-None-Match": r.headers["etag"]}).status_code == 304
 
 
+def test_static_changes_are_served_at_once(tmp_path: Path, serve: Callable[[App], Server]) -> None:
+    """The engine keeps served files open (a cache kept exact by inotify):
+    a file written, replaced, chmod-ed, removed or made, or a sibling added,
+    is served as it is now by the very next request, with no wait."""
+    static = tmp_path / "static"
+    big = 200 * 1024  # sent by sendfile
+    write(static / "f.bin", b"a" * big)
+    write(static / "app.js", JS)
+    app = App()
+    app.mount("/static", StaticFiles(directory=static))
+    port = serve(app).port
+    session = requests.Session()  # one kept-alive connection, as a browser
+    url = f"http://127.0.0.1:{port}/static/"
+
+    def get(name: str, **headers: str) -> requests.Response:
+        return session.get(url + name, headers={"Accept-Encoding": "identity", **headers})
+
+    first = get("f.bin")
+    assert first.content == b"a" * big
+    assert get("f.bin").content == b"a" * big  # from the cache
+    (static / "f.bin").write_bytes(b"b" * (big + 1))  # rewritten in place
+    r = get("f.bin")
+    assert r.content == b"b" * (big + 1)
+    assert r.headers["etag"] != first.headers["etag"]
+    assert r.headers["content-length"] == str(big + 1)
+    tmp = static / ".f.tmp"
+    tmp.write_bytes(b"c" * 10)
+    os.replace(tmp, static / "f.bin")  # replaced by a rename, as deploys do
+    assert get("f.bin").content == b"c" * 10
+    etag = get("f.bin").headers["etag"]
+    os.utime(static / "f.bin", (MTIME, MTIME))  # only its mtime: a new ETag, no 304
+    r = get("f.bin", **{"If-None-Match": etag})
+    assert r.status_code == 200 and r.headers["etag"] != etag
+    os.chmod(static / "f.bin", 0o600)
+    assert get("f.bin").content == b"c" * 10
+    (static / "f.bin").unlink()
+    assert get("f.bin").status_code == 404
+    write(static / "f.bin", b"d")
+    assert get("f.bin").content == b"d"
+    (static / "sub").mkdir()
+    write(static / "sub" / "g.txt", b"one")
+    assert get("sub/g.txt").content == b"one"
+    os.rename(static / "sub", static / "old")  # a directory of the path renamed
+    assert get("sub/g.txt").status_code == 404
+    assert get("old/g.txt").content == b"one"
+    # A precompressed sibling added next to a cached file is used at once.
+    assert "content-encoding" not in get("app.js", **{"Accept-Encoding": "gzip"}).headers
+    write(static / "app.js.gz", gzip.compress(JS))
+    r = get("app.js", **{"Accept-Encoding": "gzip"})
+    assert r.headers["content-encoding"] == "gzip" and r.content == JS
+
+
 def test_static_prefers_br(static_port: int) -> None:
     r = requests.get(f"http://127.0.0.1:{static_port}/static/app.js", headers={"Accept-Encoding": "gzip, deflate, br"})
     assert r.headers["content-encoding"] == "br"

@@ -7,7 +7,10 @@
 The names follow Starlette's ``StaticFiles``; the files are opened, checked
 and sent in Go (package ``files``): conditional requests and ranges as
 :class:`databridge.FileResponse`, precompressed ``name.br`` / ``name.gz``
-siblings for clients that accept them, and no way out of the directory.
+siblings for clients that accept them, and no way out of the directory. The
+files served lately stay open, kept exact by inotify: a file changed, replaced
+or removed is served as it is now by the next request (README, "Files and
+static directories").
 """
 
 from __future__ import annotations
