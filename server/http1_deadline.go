@@ -8,11 +8,12 @@ import (
 // Deadlines. Setting one on a connection is not free (a lock, a timer
 // moved in the runtime's heap), and a kept-alive connection used to set
 // three per request: the idle wait, the head, the write. A deadline need
-// only be about right, so the front keeps the one it armed last when the
-// new one would be at most deadlineSlack of its timeout later than it:
+// only be about right, so the front arms one a sixteenth of its timeout
+// late, and keeps the one it armed last while that is still no earlier
+// than now+timeout:
 //
-//	the rule: a timeout may end up to timeout/16 early (an idle timeout
-//	of 5 s is 4.69 s to 5 s after the wait began), never late.
+//	the rule: a timeout may end up to timeout/16 late (an idle timeout
+//	of 5 s is 5 s to 5.31 s after the wait began), never early.
 //
 // A deadline set exactly (none, one in the past, the linger's) is recorded
 // the same way, so the next one compares with what is really armed.
@@ -22,17 +23,18 @@ import (
 // while the conn's waits for it.
 
 // deadlineSlack is the share of a timeout (as a right shift) by which a
-// kept deadline may come early.
+// deadline may come late.
 const deadlineSlack = 4 // timeout/16
 
-// armRead sets the read deadline to now+timeout, or keeps the armed one
-// when it is at most timeout/16 earlier.
+// armRead keeps the armed read deadline when it is no earlier than
+// now+timeout and at most timeout/16 later; else it arms
+// now+timeout+timeout/16.
 func (c *conn) armRead(now time.Time, timeout time.Duration) {
 	t := now.Add(timeout)
 	if keepDeadline(c.readDL, t, timeout) {
 		return
 	}
-	c.setReadDeadline(t)
+	c.setReadDeadline(t.Add(timeout >> deadlineSlack))
 }
 
 // armWrite is armRead for the write deadline.
@@ -41,11 +43,13 @@ func (c *conn) armWrite(now time.Time, timeout time.Duration) {
 	if keepDeadline(c.writeDL, t, timeout) {
 		return
 	}
-	c.setWriteDeadline(t)
+	c.setWriteDeadline(t.Add(timeout >> deadlineSlack))
 }
 
+// keepDeadline: armed serves for a deadline of t (never earlier, at most
+// timeout/16 later).
 func keepDeadline(armed, t time.Time, timeout time.Duration) bool {
-	return !armed.IsZero() && !armed.After(t) && t.Sub(armed) <= timeout>>deadlineSlack
+	return !armed.IsZero() && !armed.Before(t) && armed.Sub(t) <= timeout>>deadlineSlack
 }
 
 // setReadDeadline sets the read deadline exactly (zero: none).

@@ -17,10 +17,10 @@ func TestKeepDeadline(t *testing.T) {
 	}{
 		{"none armed", time.Time{}, false},
 		{"the same", now.Add(timeout), true},
-		{"a little earlier", now.Add(timeout - 900*time.Millisecond), true},
-		{"the slack earlier", now.Add(timeout - time.Second), true},
-		{"too early", now.Add(timeout - 1100*time.Millisecond), false},
-		{"later (never late)", now.Add(timeout + time.Millisecond), false},
+		{"a little later", now.Add(timeout + 900*time.Millisecond), true},
+		{"the slack later", now.Add(timeout + time.Second), true},
+		{"too late", now.Add(timeout + 1100*time.Millisecond), false},
+		{"earlier (never early)", now.Add(timeout - time.Millisecond), false},
 		{"in the past", time.Unix(1, 0), false},
 	} {
 		if got := keepDeadline(tt.armed, now.Add(timeout), timeout); got != tt.keep {
