@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime/multipart"
 
+	"github.com/databridge/databridge/internal/readall"
 	"github.com/databridge/databridge/wire"
 )
 
@@ -114,7 +115,7 @@ func encodeMultipartForm(s *scratch, body io.Reader, boundary string, sp *spool)
 			}
 			if s.seen.has(name) {
 				// A repeat: its value is only for getlist.
-				b, err := appendAll(nil, value)
+				b, err := readall.Append(nil, value)
 				if err != nil {
 					return fail(fmt.Errorf("databridge: field %q: %w", name, err))
 				}
@@ -200,7 +201,7 @@ func appendStr(e *wire.Encoder, r io.Reader) error {
 	e.Str("")
 	start := len(e.Buf)
 	var err error
-	e.Buf, err = appendAll(e.Buf, r)
+	e.Buf, err = readall.Append(e.Buf, r)
 	e.PatchCount(at, len(e.Buf)-start)
 	return err
 }
@@ -212,26 +213,8 @@ func appendBytes(e *wire.Encoder, r io.Reader) (int, error) {
 	e.Bytes(nil)
 	start := len(e.Buf)
 	var err error
-	e.Buf, err = appendAll(e.Buf, r)
+	e.Buf, err = readall.Append(e.Buf, r)
 	n := len(e.Buf) - start
 	e.PatchCount(at, n)
 	return n, err
-}
-
-// appendAll appends everything r yields to b, like io.ReadAll but into a
-// caller's buffer.
-func appendAll(b []byte, r io.Reader) ([]byte, error) {
-	for {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)] // let append pick the growth
-		}
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return b, err
-		}
-	}
 }

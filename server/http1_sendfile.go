@@ -189,39 +189,60 @@ func (w *h1Writer) sendRange(rc syscall.RawConn, fr FileRange) (int64, error) {
 	if w.pending {
 		head = w.c.wbuf
 	}
-	c := w.c
-	var sent int64
-	var err error
-	for err == nil && (len(head) > 0 || sent < limit) {
-		chunk := min(limit-sent, sendfileChunk)
-		c.armWrite(w.deadlineNow(), c.s.cfg.WriteTimeout)
-		var hn int
-		var m int64
-		hn, m, err = c.sendfile(rc, head, fd, off+sent, chunk)
-		head, sent = head[hn:], sent+m
-		if err == nil && m < chunk {
-			break // the file ended
-		}
-	}
+	head, sent, err := w.sendChunks(rc, head, fd, off, limit)
 	if err == errNoSendfile {
 		return w.copyAfter(head, fr)
 	}
 	fr.Skip(sent)
-	w.pending = false
-	w.buf = w.buf[:0]
-	w.left -= sent
-	if h := testHookSendfile.Load(); h != nil {
-		(*h)(sent)
-	}
-	if err != nil {
-		w.err = err
-		c.closeAfter = true
+	if err := w.sentFile(sent, err); err != nil {
 		return sent, err
 	}
 	if w.left == 0 && n > sent && moreIn(fr) {
 		return sent, http.ErrContentLength
 	}
 	return sent, nil
+}
+
+// sendChunks sends head, then up to limit bytes of the file fd by
+// sendfile (at off and on, or from the file's own offset when off < 0),
+// renewing the write deadline for each sendfileChunk. It returns what is
+// left of head and the file's bytes sent.
+func (w *h1Writer) sendChunks(rc syscall.RawConn, head []byte, fd int, off, limit int64) ([]byte, int64, error) {
+	c := w.c
+	var sent int64
+	var err error
+	for err == nil && (len(head) > 0 || sent < limit) {
+		chunk := min(limit-sent, sendfileChunk)
+		c.armWrite(w.deadlineNow(), c.s.cfg.WriteTimeout)
+		at := int64(-1)
+		if off >= 0 {
+			at = off + sent
+		}
+		var hn int
+		var m int64
+		hn, m, err = c.sendfile(rc, head, fd, at, chunk)
+		head, sent = head[hn:], sent+m
+		if err == nil && m < chunk {
+			break // the file ended
+		}
+	}
+	return head, sent, err
+}
+
+// sentFile records a sendfile's end: the head went with it, n bytes of
+// the body were sent, and err (returned) ends the connection.
+func (w *h1Writer) sentFile(n int64, err error) error {
+	w.pending = false
+	w.buf = w.buf[:0]
+	w.left -= n
+	if h := testHookSendfile.Load(); h != nil {
+		(*h)(n)
+	}
+	if err != nil {
+		w.err = err
+		w.c.closeAfter = true
+	}
+	return err
 }
 
 // sendfileSource is the file behind r when sendfile can send it on this
@@ -261,7 +282,6 @@ func (w *h1Writer) sendFile(r io.Reader, src syscall.Conn, lr *io.LimitedReader)
 	if w.pending {
 		head = w.c.wbuf
 	}
-	c := w.c
 	rc := w.socket()
 	if rc == nil {
 		return w.copyAfter(head, r)
@@ -272,17 +292,7 @@ func (w *h1Writer) sendFile(r io.Reader, src syscall.Conn, lr *io.LimitedReader)
 	}
 	var sent int64
 	cerr := fc.Control(func(fd uintptr) {
-		for err == nil && (len(head) > 0 || sent < limit) {
-			chunk := min(limit-sent, sendfileChunk)
-			c.armWrite(w.deadlineNow(), c.s.cfg.WriteTimeout)
-			var hn int
-			var n int64
-			hn, n, err = c.sendfile(rc, head, int(fd), -1, chunk)
-			head, sent = head[hn:], sent+n
-			if err == nil && n < chunk {
-				break // the file ended
-			}
-		}
+		head, sent, err = w.sendChunks(rc, head, int(fd), -1, limit)
 	})
 	if err == nil {
 		err = cerr
@@ -290,18 +300,10 @@ func (w *h1Writer) sendFile(r io.Reader, src syscall.Conn, lr *io.LimitedReader)
 	if err == errNoSendfile {
 		return w.copyAfter(head, r)
 	}
-	w.pending = false
-	w.buf = w.buf[:0]
-	w.left -= sent
 	if lr != nil {
 		lr.N -= sent
 	}
-	if h := testHookSendfile.Load(); h != nil {
-		(*h)(sent)
-	}
-	if err != nil {
-		w.err = err
-		c.closeAfter = true
+	if err := w.sentFile(sent, err); err != nil {
 		return sent, err
 	}
 	if w.left == 0 && (lr == nil || lr.N > 0) && moreIn(r) {

@@ -24,7 +24,6 @@ package wsroute
 import (
 	"bufio"
 	"errors"
-	"io"
 	"math"
 	"net"
 	"net/http"
@@ -39,6 +38,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/databridge/databridge/internal/readall"
 	"github.com/databridge/databridge/pybridge"
 	"github.com/databridge/databridge/server"
 	"github.com/databridge/databridge/wire"
@@ -569,7 +569,7 @@ func (s *Session) reader(done chan struct{}) {
 			if cap(data) > reuseMax {
 				data = nil
 			}
-			data, err = readAll(r, data[:0])
+			data, err = readall.Append(data[:0], r)
 		}
 		if err != nil {
 			code, why := 1006, ""
@@ -720,24 +720,6 @@ const kindClose = 3
 
 // reuseMax is the largest buffer a reader keeps for the next message.
 const reuseMax = 64 << 10
-
-// readAll appends what r holds to b (io.ReadAll into a buffer kept from
-// message to message).
-func readAll(r io.Reader, b []byte) ([]byte, error) {
-	for {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return b, err
-		}
-	}
-}
 
 func encodeDisconnect(code int, why string) []byte {
 	var e wire.Encoder
