@@ -233,10 +233,10 @@ class Server:
                 self.on_ready()
             if ready is not None:
                 ready.set()
-            self._run_until_stopped(loop, self._stop)
-            logger.info("shutting down, finishing requests in flight")
-            self._draining = True
-            loop.run_until_complete(self._drain(engine))
+            # The stop and the drain in one run of the loop: uvloop serves
+            # its signal handlers only while it runs, so a second Ctrl+C
+            # sent between two runs would be missed.
+            self._run_until_stopped(loop, loop.create_task(self._stop_then_drain(engine)))
         finally:
             if started:
                 self._finish(loop)
@@ -250,8 +250,8 @@ class Server:
 
     @staticmethod
     def _run_until_stopped(loop: asyncio.AbstractEventLoop, stop: asyncio.Future[None]) -> None:
-        """Run the loop until ``stop`` resolves. Ctrl+C and SIGTERM resolve
-        it through the loop's signal handlers, so a KeyboardInterrupt or
+        """Run the loop until ``stop`` (the stop and the drain) is done.
+        Ctrl+C and SIGTERM stop through the loop's signal handlers, so a KeyboardInterrupt or
         SystemExit that escapes the loop here was raised by a handler's task
         after it suspended (asyncio re-raises those two out of the loop).
         The engine has already answered that request 500 and logged it
@@ -298,6 +298,13 @@ class Server:
         except Exception:
             logger.exception("application shutdown raised")
         loop.run_until_complete(loop.shutdown_asyncgens())
+
+    async def _stop_then_drain(self, engine: int) -> None:
+        assert self._stop is not None
+        await self._stop
+        logger.info("shutting down, finishing requests in flight")
+        self._draining = True
+        await self._drain(engine)
 
     async def _drain(self, engine: int) -> None:
         _core.shutdown(engine, self.shutdown_timeout)
