@@ -221,22 +221,11 @@ class Server:
                 # flight is answered 503 (_core.abort), not reset.
                 for sig in (signal.SIGINT, signal.SIGTERM):
                     loop.add_signal_handler(sig, self._on_signal, sig)
-            if banner:
-                if self.worker:
-                    print(f"databridge: worker {os.getpid()} serving {self.display_url or self.url}",
-                          file=sys.stderr, flush=True)
-                else:
-                    print(f"databridge: serving {self.display_url or self.url} (Ctrl+C to stop)",
-                          file=sys.stderr, flush=True)
-                    print(startup_line(self, workers=1), file=sys.stderr, flush=True)
-            if self.on_ready is not None:
-                self.on_ready()
-            if ready is not None:
-                ready.set()
-            # The stop and the drain in one run of the loop: uvloop serves
-            # its signal handlers only while it runs, so a second Ctrl+C
-            # sent between two runs would be missed.
-            self._run_until_stopped(loop, loop.create_task(self._stop_then_drain(engine)))
+            # Serving, the stop and the drain in one run of the loop, and
+            # "serving" announced from inside it: uvloop serves its signal
+            # handlers only while it runs, so a signal sent on the banner
+            # (or right after "shutting down") between two runs was lost.
+            self._run_until_stopped(loop, loop.create_task(self._serve_then_drain(engine, ready, banner)))
         finally:
             if started:
                 self._finish(loop)
@@ -299,8 +288,20 @@ class Server:
             logger.exception("application shutdown raised")
         loop.run_until_complete(loop.shutdown_asyncgens())
 
-    async def _stop_then_drain(self, engine: int) -> None:
+    async def _serve_then_drain(self, engine: int, ready: threading.Event | None, banner: bool) -> None:
         assert self._stop is not None
+        if banner:
+            if self.worker:
+                print(f"databridge: worker {os.getpid()} serving {self.display_url or self.url}",
+                      file=sys.stderr, flush=True)
+            else:
+                print(f"databridge: serving {self.display_url or self.url} (Ctrl+C to stop)",
+                      file=sys.stderr, flush=True)
+                print(startup_line(self, workers=1), file=sys.stderr, flush=True)
+        if self.on_ready is not None:
+            self.on_ready()
+        if ready is not None:
+            ready.set()
         await self._stop
         logger.info("shutting down, finishing requests in flight")
         self._draining = True
