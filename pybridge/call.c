@@ -4,7 +4,7 @@
  * (~10 objects) and one pass of the JSON encoder into a reused buffer. */
 #include "pybridge.h"
 
-static PyObject *s_done, *s_add_done_callback, *s_result, *s_set_result;
+static PyObject *s_done, *s_add_done_callback, *s_result, *s_set_result, *s_set_exception;
 static PyObject *ensure_future, *task_type, *task_kwnames;
 #if PY_VERSION_HEX < 0x030C0000
 static PyObject *s_ready, *s_callback, *s_self, *s_pop, *s_run;
@@ -16,6 +16,7 @@ static int init_names(void) {
     s_add_done_callback = PyUnicode_InternFromString("add_done_callback");
     s_result = PyUnicode_InternFromString("result");
     s_set_result = PyUnicode_InternFromString("set_result");
+    s_set_exception = PyUnicode_InternFromString("set_exception");
 #if PY_VERSION_HEX >= 0x030C0000
     task_kwnames = Py_BuildValue("(ss)", "loop", "eager_start");
 #else
@@ -195,6 +196,22 @@ void db_finish_task(PyObject *task, PyObject *route, db_result *out) {
     Py_DECREF(res);
 }
 
+int db_future_done(PyObject *future) {
+    if (init_names() < 0) return -1;
+    PyObject *r = PyObject_CallMethodNoArgs(future, s_done);
+    if (r == NULL) return -1;
+    int done = PyObject_IsTrue(r);
+    Py_DECREF(r);
+    return done;
+}
+
+int db_future_set(PyObject *future, int exception, PyObject *value) {
+    if (init_names() < 0) return -1;
+    PyObject *r = PyObject_CallMethodOneArg(future, exception ? s_set_exception : s_set_result, value);
+    Py_XDECREF(r);
+    return r ? 0 : -1;
+}
+
 int db_resolve(PyObject *future, const char *data, size_t len) {
     if (init_names() < 0) return -1;
     PyObject *value = db_decode(data, len);
@@ -202,17 +219,8 @@ int db_resolve(PyObject *future, const char *data, size_t len) {
     PyObject *tuple = PyList_AsTuple(value);
     Py_DECREF(value);
     if (tuple == NULL) return -1;
-    PyObject *done = PyObject_CallMethodNoArgs(future, s_done);
-    int rc = -1;
-    if (done != NULL) {
-        rc = 0;
-        if (!PyObject_IsTrue(done)) { /* a cancelled waiter is not an error */
-            PyObject *r = PyObject_CallMethodOneArg(future, s_set_result, tuple);
-            rc = r ? 0 : -1;
-            Py_XDECREF(r);
-        }
-        Py_DECREF(done);
-    }
+    int done = db_future_done(future); /* a cancelled waiter is not an error */
+    int rc = done < 0 ? -1 : done ? 0 : db_future_set(future, 0, tuple);
     Py_DECREF(tuple);
     return rc;
 }

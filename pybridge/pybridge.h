@@ -149,6 +149,10 @@ void db_invoke(PyObject *handler, PyObject *route, const char *req, size_t req_l
                PyObject *loop, void *token, db_result *out);
 void db_finish_task(PyObject *task, PyObject *route, db_result *out);
 int db_resolve(PyObject *future, const char *data, size_t len);
+/* GIL: 1 when future is done (a waiter cancelled), 0 when it waits, -1 on
+ * error; future.set_result(value), or set_exception when exception. */
+int db_future_done(PyObject *future);
+int db_future_set(PyObject *future, int exception, PyObject *value);
 /* ws.c: the GIL thread, for a DB_MSG_WS message. queue.c: any thread,
  * queues one (it owns future). */
 struct db_ws;

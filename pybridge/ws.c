@@ -313,27 +313,6 @@ static PyObject *take_tuple(db_ws_msg *m) {
     return t;
 }
 
-static PyObject *s_done, *s_set_result, *s_set_exception;
-
-/* 1 when future is done (a receive cancelled: asyncio.wait_for), 0 when
- * it waits, -1 on error. */
-static int future_done(PyObject *future) {
-    if (s_done == NULL && (s_done = PyUnicode_InternFromString("done")) == NULL) return -1;
-    PyObject *r = PyObject_CallMethodNoArgs(future, s_done);
-    if (r == NULL) return -1;
-    int done = PyObject_IsTrue(r);
-    Py_DECREF(r);
-    return done;
-}
-
-/* future.<cname>(value); *cache interns the name. */
-static int set_future(PyObject *future, const char *cname, PyObject **cache, PyObject *value) {
-    if (*cache == NULL && (*cache = PyUnicode_InternFromString(cname)) == NULL) return -1;
-    PyObject *r = PyObject_CallMethodOneArg(future, *cache, value);
-    Py_XDECREF(r);
-    return r ? 0 : -1;
-}
-
 /* The next message as (kind, data), the disconnect as (2, code, reason),
  * or None when future was kept to be resolved with the next message. A
  * kept future that is done (its receive was cancelled) gives way. */
@@ -360,7 +339,7 @@ PyObject *db_ws_receive(PyObject *capsule, PyObject *future) {
         PyObject *old = ws->recv_future; /* this thread's to check (the GIL): taken out meanwhile */
         ws->recv_future = NULL;
         pthread_mutex_unlock(&ws->mu);
-        int done = future_done(old);
+        int done = db_future_done(old);
         if (done == 1) {
             Py_DECREF(old);
             continue;
@@ -381,7 +360,7 @@ PyObject *db_ws_receive(PyObject *capsule, PyObject *future) {
  * waits again. */
 int db_ws_wake(db_ws *ws, PyObject *future) {
     int rc = 0;
-    int done = future_done(future);
+    int done = db_future_done(future);
     if (done != 0) {
         rc = done < 0 ? -1 : 0;
     } else {
@@ -399,14 +378,14 @@ int db_ws_wake(db_ws *ws, PyObject *future) {
         pthread_mutex_unlock(&ws->mu);
         if (m != NULL) t = take_tuple(m);
         if (t != NULL) {
-            rc = set_future(future, "set_result", &s_set_result, t);
+            rc = db_future_set(future, 0, t);
             Py_DECREF(t);
         } else if (PyErr_Occurred()) {
             rc = -1;
         } else if (!again) { /* two receives at once: this one fails, as ws_receive would */
             PyObject *exc = PyObject_CallFunction(PyExc_RuntimeError, "s",
                                                   "databridge: another receive is already waiting on this WebSocket");
-            rc = exc ? set_future(future, "set_exception", &s_set_exception, exc) : -1;
+            rc = exc ? db_future_set(future, 1, exc) : -1;
             Py_XDECREF(exc);
         }
     }
