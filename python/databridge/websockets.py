@@ -215,21 +215,22 @@ class WebSocket:
         message = self._next()
         if message.__class__ is not tuple:
             message = await message
-        if message[0] != _TEXT:
-            if message[0] == _DISCONNECT:
-                raise self._disconnected(message)
-            raise TypeError("expected a text message, got a binary one")
-        return message[1]  # type: ignore[no-any-return]
+        return self._data(message, _TEXT)  # type: ignore[no-any-return]
 
     async def receive_bytes(self) -> bytes:
         message = self._next()
         if message.__class__ is not tuple:
             message = await message
-        if message[0] != _BYTES:
-            if message[0] == _DISCONNECT:
-                raise self._disconnected(message)
-            raise TypeError("expected a binary message, got a text one")
-        return message[1]  # type: ignore[no-any-return]
+        return self._data(message, _BYTES)  # type: ignore[no-any-return]
+
+    def _data(self, message: tuple[Any, ...], kind: int) -> Any:
+        """The data of a message of that kind; a disconnect raises it."""
+        if message[0] == kind:
+            return message[1]
+        if message[0] == _DISCONNECT:
+            raise self._disconnected(message)
+        raise TypeError("expected a text message, got a binary one" if kind == _TEXT
+                        else "expected a binary message, got a text one")
 
     async def receive_json(self, mode: str = "text") -> Any:
         if mode not in ("text", "binary"):
