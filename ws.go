@@ -67,7 +67,7 @@ func (e *engine) addWebSocket(gil pybridge.GIL, path string, fn pybridge.Object,
 			r.Release()
 		}
 	}
-	rt := wsroute.New(call, e.loop.Deliver, e.loop.Queue(), ro)
+	rt := wsroute.New(call, e.loop.Queue(), ro)
 	rt.Sessions = &e.wsSessions
 	rt.NewHandle = func(s *wsroute.Session) int64 { return int64(cgo.NewHandle(s)) }
 	rt.DeleteHandle = func(v int64) { cgo.Handle(v).Delete() }

@@ -9,10 +9,12 @@
 //
 //	accept  -> Accept: the connection goroutine writes the 101 (the future
 //	           resolves when it is written)
-//	receive -> Receive: a buffered message at once, else a future that the
-//	           reader goroutine resolves (Deliver) with the next message
-//	send    -> Send: queued for the writer goroutine at once while the send
-//	           queue has room, else a future resolved when it has
+//	receive -> a buffered message at once, else a future the GIL thread
+//	           resolves once the reader goroutine queued the next message
+//	           (pybridge/ws.c, one crossing)
+//	send    -> written by the GIL thread when nothing is ahead, else queued
+//	           for the writer goroutine while the send queue has room, else
+//	           a future resolved when it has
 //	close   -> Close: a close frame queued after the messages before it
 //
 // Backpressure: the reader stops reading frames while RecvQueue messages
@@ -147,10 +149,9 @@ type Route struct {
 	// Call runs the Python endpoint with the wire-encoded session payload
 	// and blocks until it returns.
 	Call func(payload []byte)
-	// Deliver resolves a Python future (owned from now on) with a
-	// wire-encoded list.
-	Deliver func(future pybridge.Object, value []byte) error
-	// Queue is the engine's: messages for waiting receives go through it.
+	// Queue is the engine's hand-off to the GIL thread: messages for
+	// waiting receives, and futures resolved (Deliver) with a wire-encoded
+	// list.
 	Queue *pybridge.Queue
 	// NewHandle and DeleteHandle name a session to Python.
 	NewHandle    func(s *Session) int64
@@ -160,9 +161,9 @@ type Route struct {
 }
 
 // New returns a Route with its options completed.
-func New(call func([]byte), deliver func(pybridge.Object, []byte) error, queue *pybridge.Queue, opts Options) *Route {
+func New(call func([]byte), queue *pybridge.Queue, opts Options) *Route {
 	opts = opts.withDefaults()
-	rt := &Route{Call: call, Deliver: deliver, Queue: queue, Opts: opts}
+	rt := &Route{Call: call, Queue: queue, Opts: opts}
 	rt.upgrader = websocket.Upgrader{
 		ReadBufferSize: 4096, WriteBufferSize: 4096,
 		EnableCompression: opts.Compression,
@@ -477,7 +478,7 @@ func (s *Session) handshake(a acceptReq) bool {
 	var e wire.Encoder
 	e.List(1)
 	e.Bool(ok)
-	s.rt.Deliver(a.future, e.Buf)
+	s.rt.Queue.Deliver(a.future, e.Buf)
 	return ok
 }
 
@@ -640,10 +641,10 @@ func (s *Session) disconnected(code int, why string) {
 	s.mu.Unlock()
 	recv, send := s.q.Disconnect(code, why)
 	if recv != nil {
-		s.rt.Deliver(recv, encodeDisconnect(code, why))
+		s.rt.Queue.Deliver(recv, encodeDisconnect(code, why))
 	}
 	if send != nil {
-		s.rt.Deliver(send, encodeInt(code))
+		s.rt.Queue.Deliver(send, encodeInt(code))
 	}
 	s.deadOnce.Do(func() {
 		close(s.dead)
@@ -664,7 +665,7 @@ func (s *Session) writer(done chan struct{}) {
 		var partial bool
 		frames, list, room, partial = s.q.TakeOut(list, frames[:0])
 		if room != nil {
-			s.rt.Deliver(room, encodeInt(SendQueued))
+			s.rt.Queue.Deliver(room, encodeInt(SendQueued))
 		}
 		if list == nil && partial {
 			if err := s.tc.flushPartial(); err != nil {
